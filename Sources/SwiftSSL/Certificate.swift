@@ -1,0 +1,114 @@
+import COpenSSL
+
+/// An X.509 certificate; owns one OpenSSL `X509`.
+public final class Certificate {
+    /// The owned `X509*`.
+    let x509: OpaquePointer
+
+    /// Takes ownership of `x509` (one reference).
+    init(taking x509: OpaquePointer) {
+        self.x509 = x509
+    }
+
+    /// Shares `x509`, taking a new reference.
+    init(sharing x509: OpaquePointer) {
+        X509_up_ref(x509)
+        self.x509 = x509
+    }
+
+    deinit {
+        X509_free(x509)
+    }
+
+    /// Parses one certificate from PEM or DER bytes (PEM is recognised by its armour).
+    public convenience init<Bytes: Collection>(bytes: Bytes) throws where Bytes.Element == UInt8 {
+        let all = try Array(bytes).withUnsafeBytes { try Certificate.parseAll($0) }
+        guard let first = all.first else {
+            throw TLSError.invalidArgument("no certificate found")
+        }
+        self.init(sharing: first.x509)
+    }
+
+    /// Parses one DER-encoded certificate; the whole input must be consumed.
+    public static func fromDER(_ der: UnsafeRawBufferPointer) throws -> Certificate {
+        guard let base = der.baseAddress, der.count > 0, der.count <= Int(Int32.max) else {
+            throw TLSError.invalidArgument("empty DER certificate")
+        }
+        OpenSSLErrorQueue.clear()
+        var cursor: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+        guard let x509 = d2i_X509(nil, &cursor, der.count) else {
+            throw TLSError.fromQueue("could not decode DER certificate")
+        }
+        return Certificate(taking: x509)
+    }
+
+    /// Every certificate in `bytes`, in order: all PEM `CERTIFICATE` blocks, or a concatenation of
+    /// DER certificates. Throws when there is none, or when a block is malformed.
+    public static func parseAll(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
+        if EncodingSniffer.looksLikePEM(bytes) {
+            return try parseAllPEM(bytes)
+        }
+        return try parseAllDER(bytes)
+    }
+
+    static func parseAllPEM(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
+        try ReadOnlyBIO.with(bytes) { bio in
+            var certificates: [Certificate] = []
+            while true {
+                OpenSSLErrorQueue.clear()
+                guard let x509 = PEM_read_bio_X509(bio, nil, nil, nil) else {
+                    let entries = OpenSSLErrorQueue.drain()
+                    // Running out of blocks ends the loop; anything else is a malformed block.
+                    let endOfInput = entries.last.map {
+                        $0.libraryCode == ERR_LIB_PEM && $0.reasonCode == PEM_R_NO_START_LINE
+                    } ?? true
+                    if endOfInput && !certificates.isEmpty { break }
+                    throw TLSError.from(entries: entries, fallback: "no certificate found in PEM data")
+                }
+                certificates.append(Certificate(taking: x509))
+            }
+            return certificates
+        }
+    }
+
+    static func parseAllDER(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
+            throw TLSError.invalidArgument("no certificate data")
+        }
+        var offset = 0
+        var certificates: [Certificate] = []
+        while offset < bytes.count {
+            OpenSSLErrorQueue.clear()
+            let start = UnsafePointer(base + offset)
+            var cursor: UnsafePointer<UInt8>? = start
+            guard let x509 = d2i_X509(nil, &cursor, bytes.count - offset) else {
+                throw TLSError.fromQueue("could not decode DER certificate data")
+            }
+            let consumed = cursor.map { $0 - start } ?? 0
+            guard consumed > 0 else {
+                X509_free(x509)
+                throw TLSError.invalidArgument("could not decode DER certificate data")
+            }
+            certificates.append(Certificate(taking: x509))
+            offset += consumed
+        }
+        return certificates
+    }
+
+    /// The DER encoding.
+    public var derBytes: [UInt8] {
+        let length = i2d_X509(x509, nil)
+        guard length > 0 else { return [] }
+        var result = [UInt8](repeating: 0, count: Int(length))
+        result.withUnsafeMutableBufferPointer { buffer in
+            var cursor = buffer.baseAddress
+            _ = i2d_X509(x509, &cursor)
+        }
+        return result
+    }
+
+    /// The PEM encoding (`-----BEGIN CERTIFICATE-----`, 64-column base64, trailing newline).
+    public var pemString: String {
+        PEMEncoding.encode(der: derBytes, label: "CERTIFICATE")
+    }
+}

@@ -1,0 +1,89 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Where certificate, key or CA bytes come from: a file, memory, or a reader (a Python file-like
+/// object's `read()`, a database row, …). Memory and reader content is never written anywhere.
+public enum CredentialSource {
+    /// A file on disk, read once per load.
+    case path(String)
+    /// PEM or DER content already in memory.
+    case bytes(SensitiveBytes)
+    /// A closure returning the whole content; called once per load.
+    case reader(() throws -> SensitiveBytes)
+
+    /// PEM or DER content from a byte collection.
+    public static func memory<Bytes: Collection>(_ bytes: Bytes) -> CredentialSource where Bytes.Element == UInt8 {
+        .bytes(SensitiveBytes(copying: bytes))
+    }
+
+    /// PEM content from a string.
+    public static func pem(_ text: String) -> CredentialSource {
+        .bytes(SensitiveBytes(copying: text.utf8))
+    }
+
+    /// Reads the whole content; the result is wiped when released.
+    public func load() throws -> SensitiveBytes {
+        switch self {
+        case .path(let path): return try FileReader.readAll(path: path)
+        case .bytes(let bytes): return bytes
+        case .reader(let read): return try read()
+        }
+    }
+}
+
+/// Reads whole files with plain POSIX calls, so errors carry `errno` the way Python's `OSError`
+/// expects, and the content lands straight in a cleansable buffer.
+enum FileReader {
+    /// Largest credential file accepted; real bundles are well under a megabyte.
+    static let maximumSize = 64 << 20
+
+    static func readAll(path: String) throws -> SensitiveBytes {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            throw systemError(errno, path: path)
+        }
+        defer { close(descriptor) }
+        var capacity = 16 * 1024
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity + 1, alignment: 1)
+        var count = 0
+        while true {
+            if count == capacity {
+                guard capacity < maximumSize else {
+                    OPENSSL_cleanse(buffer.baseAddress, buffer.count)
+                    buffer.deallocate()
+                    throw TLSError.invalidArgument("\(path): file is larger than \(maximumSize) bytes")
+                }
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2 + 1, alignment: 1)
+                larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                OPENSSL_cleanse(buffer.baseAddress, buffer.count)
+                buffer.deallocate()
+                buffer = larger
+                capacity *= 2
+            }
+            guard let base = buffer.baseAddress else { break }
+            // [count, capacity) lies inside the allocation, which holds capacity + 1 bytes.
+            let got = read(descriptor, base + count, capacity - count)
+            if got < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                OPENSSL_cleanse(buffer.baseAddress, buffer.count)
+                buffer.deallocate()
+                throw systemError(code, path: path)
+            }
+            if got == 0 { break }
+            count += got
+        }
+        buffer[count] = 0
+        return SensitiveBytes(adopting: buffer, count: count)
+    }
+
+    /// An `OSError`-shaped error: `[Errno 2] No such file or directory`.
+    static func systemError(_ code: Int32, path: String) -> TLSError {
+        let text = strerror(code).map { String(cString: $0) } ?? "error \(code)"
+        return TLSError.system(errno: code, message: text)
+    }
+}

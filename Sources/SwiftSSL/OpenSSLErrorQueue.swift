@@ -1,0 +1,85 @@
+import COpenSSL
+
+/// One entry of OpenSSL's per-thread error queue, with the names CPython's `ssl` reports.
+public struct OpenSSLErrorEntry: Sendable, Equatable {
+    /// The packed OpenSSL error code.
+    public var code: UInt
+    /// OpenSSL's library number (`ERR_LIB_SSL`, `ERR_LIB_PEM`, …).
+    public var libraryCode: Int32
+    /// OpenSSL's reason number within the library.
+    public var reasonCode: Int32
+    /// The library mnemonic CPython uses (`"SSL"`, `"PEM"`, `"X509"`), when known.
+    public var library: String?
+    /// The reason mnemonic (`"CERTIFICATE_VERIFY_FAILED"`), derived from OpenSSL's reason text.
+    public var reason: String?
+    /// OpenSSL's human-readable reason text (`"certificate verify failed"`).
+    public var text: String
+}
+
+/// Reads and clears OpenSSL's per-thread error queue.
+///
+/// swiftssl shares `libssl` with CPython's own `_ssl` in one process, so every call that can fail
+/// is bracketed: ``clear()`` before, ``drain()`` after. Nothing is ever left on the queue.
+enum OpenSSLErrorQueue {
+    /// Discards whatever an earlier caller (ours or anyone's) left on this thread's queue.
+    static func clear() {
+        ERR_clear_error()
+    }
+
+    /// Removes every entry from this thread's queue, oldest first.
+    static func drain() -> [OpenSSLErrorEntry] {
+        var entries: [OpenSSLErrorEntry] = []
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            entries.append(entry(for: code))
+        }
+        return entries
+    }
+
+    /// Decodes a packed error code into names and text.
+    static func entry(for code: UInt) -> OpenSSLErrorEntry {
+        let libraryCode = ERR_GET_LIB(code)
+        let reasonCode = ERR_GET_REASON(code)
+        let text = ERR_reason_error_string(code).map { String(cString: $0) }
+        return OpenSSLErrorEntry(
+            code: code,
+            libraryCode: libraryCode,
+            reasonCode: reasonCode,
+            library: libraryMnemonic(libraryCode),
+            reason: text.map(reasonMnemonic),
+            text: text ?? "unknown error (\(code))"
+        )
+    }
+
+    /// CPython's mnemonic for an OpenSSL library number.
+    static func libraryMnemonic(_ library: Int32) -> String? {
+        switch library {
+        case ERR_LIB_SSL: return "SSL"
+        case ERR_LIB_PEM: return "PEM"
+        case ERR_LIB_X509: return "X509"
+        case ERR_LIB_X509V3: return "X509V3"
+        case ERR_LIB_ASN1: return "ASN1"
+        case ERR_LIB_EVP: return "EVP"
+        case ERR_LIB_SYS: return "SYS"
+        case ERR_LIB_BIO: return "BIO"
+        case ERR_LIB_BN: return "BN"
+        case ERR_LIB_RSA: return "RSA"
+        case ERR_LIB_DH: return "DH"
+        case ERR_LIB_EC: return "EC"
+        case ERR_LIB_PKCS12: return "PKCS12"
+        case ERR_LIB_PKCS7: return "PKCS7"
+        case ERR_LIB_CRYPTO: return "CRYPTO"
+        case ERR_LIB_PROV: return "PROV"
+        case ERR_LIB_OSSL_DECODER: return "DECODER"
+        case ERR_LIB_OSSL_STORE: return "OSSL_STORE"
+        default: return nil
+        }
+    }
+
+    /// OpenSSL 3 exposes no reason mnemonics at run time; its reason texts are the mnemonics in
+    /// lower case with spaces (`"no start line"` ↔ `NO_START_LINE`), so the mapping is mechanical.
+    static func reasonMnemonic(_ text: String) -> String {
+        String(text.uppercased().map { $0 == " " || $0 == "-" ? "_" : $0 })
+    }
+}

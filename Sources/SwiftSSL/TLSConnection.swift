@@ -1,0 +1,364 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One TLS session over a connected socket or over a pair of ``TLSMemoryBuffer``s. Owns one
+/// OpenSSL `SSL` and keeps its ``TLSContext`` alive.
+///
+/// Socket operations take an ``IOTimeout`` that mirrors the Python socket's timeout, and an
+/// `onInterrupt` closure called when a signal interrupts a wait (the Python glue checks
+/// signals there; throwing from it abandons the operation).
+///
+/// ```swift
+/// let connection = try TLSConnection(context: context, socket: fd, serverHostname: "example.com")
+/// try connection.handshake()
+/// ```
+public final class TLSConnection {
+    /// The owned `SSL*`.
+    let ssl: OpaquePointer
+    /// The context in force; the server's SNI callback may replace it.
+    public private(set) var context: TLSContext
+    /// True for the accepting side.
+    public let isServerSide: Bool
+    /// The name sent as SNI and checked against the certificate (A-label form), if any.
+    public let serverHostname: String?
+    /// The socket file descriptor, or -1 for a memory transport. Not owned: never closed here.
+    public let socketDescriptor: Int32
+    /// The memory transport's buffers, when there is no socket.
+    public let incoming: TLSMemoryBuffer?
+    /// Where records for the peer are written, for a memory transport.
+    public let outgoing: TLSMemoryBuffer?
+    /// Anything the caller wants to reach from callbacks (the Python glue keeps its owner here).
+    /// Weak, because such an owner usually holds this connection.
+    public weak var userInfo: AnyObject?
+
+    /// Starts a session over a connected socket. The socket's own blocking mode must match the
+    /// timeouts later passed (blocking for ``IOTimeout/blocking``, non-blocking otherwise).
+    public convenience init(
+        context: TLSContext, socket descriptor: Int32, serverSide: Bool = false, serverHostname: String? = nil
+    ) throws {
+        try self.init(context: context, descriptor: descriptor, incoming: nil, outgoing: nil,
+                      serverSide: serverSide, serverHostname: serverHostname)
+    }
+
+    /// Starts a session over memory: records from the peer are fed into `incoming`, records for
+    /// the peer appear in `outgoing`.
+    public convenience init(
+        context: TLSContext, incoming: TLSMemoryBuffer, outgoing: TLSMemoryBuffer,
+        serverSide: Bool = false, serverHostname: String? = nil
+    ) throws {
+        try self.init(context: context, descriptor: -1, incoming: incoming, outgoing: outgoing,
+                      serverSide: serverSide, serverHostname: serverHostname)
+    }
+
+    private init(
+        context: TLSContext, descriptor: Int32, incoming: TLSMemoryBuffer?, outgoing: TLSMemoryBuffer?,
+        serverSide: Bool, serverHostname: String?
+    ) throws {
+        let hostname = try TLSConnection.validatedHostname(serverHostname, context: context, serverSide: serverSide)
+        OpenSSLErrorQueue.clear()
+        guard let ssl = SSL_new(context.sslContext) else {
+            throw TLSError.fromQueue("failed to allocate SSL object")
+        }
+        self.ssl = ssl
+        self.context = context
+        self.isServerSide = serverSide
+        self.serverHostname = hostname
+        self.socketDescriptor = descriptor
+        self.incoming = incoming
+        self.outgoing = outgoing
+        // Unretained back-pointer: the SSL object dies with this connection.
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+        if let incoming, let outgoing {
+            // SSL_set_bio takes one reference to each; ours stay with the buffers.
+            BIO_up_ref(incoming.bio)
+            BIO_up_ref(outgoing.bio)
+            SSL_set_bio(ssl, incoming.bio, outgoing.bio)
+        } else if SSL_set_fd(ssl, descriptor) != 1 {
+            throw TLSError.fromQueue("could not attach the socket")
+        }
+        if serverSide {
+            SSL_set_accept_state(ssl)
+        } else {
+            SSL_set_connect_state(ssl)
+            if let hostname { try configureHostname(hostname) }
+        }
+    }
+
+    deinit {
+        SSL_free(ssl)
+    }
+
+    /// The connection whose `SSL*` this is, via the back-pointer set at creation.
+    static func owner(of ssl: OpaquePointer) -> TLSConnection? {
+        guard let pointer = SSL_get_ex_data(ssl, 0) else { return nil }
+        return Unmanaged<TLSConnection>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// CPython's rules for `server_hostname`, plus U-labels converted to A-labels.
+    static func validatedHostname(_ hostname: String?, context: TLSContext, serverSide: Bool) throws -> String? {
+        if serverSide {
+            if hostname != nil {
+                throw TLSError.invalidArgument("server_hostname can only be specified in client mode")
+            }
+            return nil
+        }
+        guard let hostname else {
+            if context.checkHostname {
+                throw TLSError.invalidArgument("check_hostname requires server_hostname")
+            }
+            return nil
+        }
+        if hostname.isEmpty || hostname.hasPrefix(".") {
+            throw TLSError.invalidArgument("server_hostname cannot be an empty string or start with a leading dot.")
+        }
+        if hostname.utf8.contains(0) {
+            throw TLSError(kind: .invalidArgument, message: "embedded null character")
+        }
+        return try Punycode.toASCII(hostname)
+    }
+
+    /// Sends SNI for names (never for IP addresses) and, when the context checks hostnames,
+    /// makes OpenSSL verify the name or address during the handshake.
+    private func configureHostname(_ hostname: String) throws {
+        OpenSSLErrorQueue.clear()
+        let address = a2i_IPADDRESS(hostname)
+        defer { if let address { ASN1_OCTET_STRING_free(address) } }
+        if address == nil {
+            OpenSSLErrorQueue.clear()
+            if CSwiftSSL_SSL_set_tlsext_host_name(ssl, hostname) != 1 {
+                throw TLSError.fromQueue("could not set SNI name", kind: .invalidArgument)
+            }
+        }
+        guard context.checkHostname else { return }
+        let parameters = SSL_get0_param(ssl)
+        let result: Int32
+        if let address {
+            result = X509_VERIFY_PARAM_set1_ip(parameters, ASN1_STRING_get0_data(address), Int(ASN1_STRING_length(address)))
+        } else {
+            result = X509_VERIFY_PARAM_set1_host(parameters, hostname, hostname.utf8.count)
+        }
+        if result != 1 {
+            throw TLSError.fromQueue("could not set the hostname to verify", kind: .invalidArgument)
+        }
+    }
+
+    /// Moves the connection to another context (from a server's SNI callback), which then
+    /// supplies the certificate and key for the rest of the handshake.
+    public func switchContext(to newContext: TLSContext) {
+        SSL_set_SSL_CTX(ssl, newContext.sslContext)
+        context = newContext
+    }
+
+    // MARK: Operations
+
+    /// Runs the handshake to completion.
+    public func handshake(timeout: IOTimeout = .blocking, onInterrupt: () throws -> Void = {}) throws {
+        try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+            (SSL_do_handshake(ssl), 0)
+        }
+    }
+
+    /// Reads decrypted bytes into `buffer`; returns how many (at least 1 unless `buffer` is empty).
+    /// A clean close by the peer throws ``TLSError/Kind/zeroReturn``.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
+                     onInterrupt: () throws -> Void = {}) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        do {
+            return try perform("read", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+                var count = 0
+                let result = SSL_read_ex(ssl, base, buffer.count, &count)
+                return (result, count)
+            }
+        } catch let error as TLSError where error.kind == .zeroReturn && SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN {
+            // The peer's close_notify before ours is an orderly end of stream, as in CPython.
+            return 0
+        }
+    }
+
+    /// Encrypts and sends all of `bytes`; returns the count (always all of it on success).
+    public func write(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout = .blocking,
+                      onInterrupt: () throws -> Void = {}) throws -> Int {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        return try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+            var count = 0
+            let result = SSL_write_ex(ssl, base, bytes.count, &count)
+            return (result, count)
+        }
+    }
+
+    /// Sends close_notify and waits for the peer's, as CPython's `unwrap()` does: two
+    /// `SSL_shutdown` calls at most, so a peer that never answers cannot keep us forever.
+    public func shutdown(timeout: IOTimeout = .blocking, onInterrupt: () throws -> Void = {}) throws {
+        var zeros = 0
+        while true {
+            OpenSSLErrorQueue.clear()
+            let result = SSL_shutdown(ssl)
+            if result > 0 { return }
+            if result == 0 {
+                zeros += 1
+                if zeros > 1 { return }
+                continue
+            }
+            let savedErrno = errno
+            let failure = classify(result: result, savedErrno: savedErrno)
+            if try !waitToRetry(failure, operation: "read", timeout: timeout, onInterrupt: onInterrupt) {
+                throw failure
+            }
+        }
+    }
+
+    /// Decrypted bytes buffered and readable without touching the socket.
+    public var pendingCount: Int {
+        Int(SSL_pending(ssl))
+    }
+
+    /// True once the handshake has completed.
+    public var isHandshakeComplete: Bool {
+        SSL_is_init_finished(ssl) == 1
+    }
+
+    /// The negotiated protocol (`"TLSv1.3"`), or nil before the handshake completes.
+    public var negotiatedVersion: String? {
+        guard isHandshakeComplete, let name = SSL_get_version(ssl) else { return nil }
+        let version = String(cString: name)
+        return version == "unknown" ? nil : version
+    }
+
+    /// The negotiated cipher suite, or nil before the handshake.
+    public var negotiatedCipher: CipherDescription? {
+        SSL_get_current_cipher(ssl).map(CipherDescription.init)
+    }
+
+    /// The peer's certificate, or nil when it sent none or the handshake has not happened.
+    public var peerCertificate: Certificate? {
+        SSL_get1_peer_certificate(ssl).map { Certificate(taking: $0) }
+    }
+
+    /// The SNI name the client sent (server side), or the one we sent (client side).
+    public var requestedServerName: String? {
+        SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+    }
+
+    /// The X.509 verification result (`X509_V_OK` is 0).
+    public var verifyResult: Int {
+        Int(SSL_get_verify_result(ssl))
+    }
+
+    // MARK: The retry loop
+
+    /// Runs `attempt` until it succeeds, waiting on the socket as `timeout` allows.
+    private func perform(
+        _ operation: String, timeout: IOTimeout, onInterrupt: () throws -> Void,
+        _ attempt: (OpaquePointer) -> (Int32, Int)
+    ) throws -> Int {
+        while true {
+            OpenSSLErrorQueue.clear()
+            let (result, count) = attempt(ssl)
+            let savedErrno = errno
+            if result == 1 { return count }
+            let failure = classify(result: result, savedErrno: savedErrno)
+            if try !waitToRetry(failure, operation: operation, timeout: timeout, onInterrupt: onInterrupt) {
+                throw failure
+            }
+        }
+    }
+
+    /// For WANT_READ/WANT_WRITE: waits as the timeout allows and returns true to retry; returns
+    /// false for every other failure, and throws when the wait itself ends the operation.
+    private func waitToRetry(
+        _ failure: TLSError, operation: String, timeout: IOTimeout, onInterrupt: () throws -> Void
+    ) throws -> Bool {
+        guard failure.kind == .wantRead || failure.kind == .wantWrite else { return false }
+        let forWriting = failure.kind == .wantWrite
+        // Memory transports never wait: the caller must move bytes and call again.
+        guard socketDescriptor >= 0 else { throw failure }
+        let deadline: MonotonicInstant?
+        switch timeout {
+        case .nonBlocking:
+            throw failure
+        case .blocking:
+            // A blocking socket only reports WANT_* when a signal interrupted the system call.
+            try onInterrupt()
+            deadline = nil
+        case .deadline(let instant):
+            deadline = instant
+        }
+        while true {
+            switch try SocketWaiter.wait(descriptor: socketDescriptor, forWriting: forWriting, until: deadline) {
+            case .ready:
+                return true
+            case .interrupted:
+                try onInterrupt()
+            case .timedOut:
+                let direction = operation == "handshake" ? "handshake" : (forWriting ? "write" : "read")
+                throw TLSError(kind: .timeout, message: "The \(direction) operation timed out")
+            }
+        }
+    }
+
+    /// Maps `SSL_get_error` and the drained queue to a typed error, as CPython's `PySSL_SetError`.
+    func classify(result: Int32, savedErrno: Int32) -> TLSError {
+        let code = SSL_get_error(ssl, result)
+        switch code {
+        case SSL_ERROR_WANT_READ:
+            return TLSError(kind: .wantRead, code: TLSError.codeWantRead,
+                            message: "The operation did not complete (read) (swiftssl)")
+        case SSL_ERROR_WANT_WRITE:
+            return TLSError(kind: .wantWrite, code: TLSError.codeWantWrite,
+                            message: "The operation did not complete (write) (swiftssl)")
+        case SSL_ERROR_ZERO_RETURN:
+            return TLSError(kind: .zeroReturn, code: TLSError.codeZeroReturn,
+                            message: "TLS/SSL connection has been closed (EOF) (swiftssl)")
+        case SSL_ERROR_SYSCALL:
+            let entries = OpenSSLErrorQueue.drain()
+            if !entries.isEmpty {
+                return TLSError.from(entries: entries, fallback: "Some I/O error occurred", kind: .syscall)
+            }
+            // SSL_read_ex/SSL_write_ex report failure as 0, which CPython always reads as EOF;
+            // only the handshake and shutdown (which return -1) surface the OS error itself.
+            if result < 0 && savedErrno != 0 && savedErrno != EAGAIN {
+                return TLSError.system(errno: savedErrno, message: String(cString: strerror(savedErrno)))
+            }
+            return TLSError(kind: .eof, code: TLSError.codeEOF,
+                            message: "EOF occurred in violation of protocol (swiftssl)")
+        default:
+            return classifyLibraryFailure(OpenSSLErrorQueue.drain())
+        }
+    }
+
+    private func classifyLibraryFailure(_ entries: [OpenSSLErrorEntry]) -> TLSError {
+        guard let last = entries.last, last.libraryCode == ERR_LIB_SSL else {
+            return TLSError.from(entries: entries, fallback: "A failure in the SSL library occurred (swiftssl)")
+        }
+        if last.reasonCode == SSL_R_UNEXPECTED_EOF_WHILE_READING {
+            return TLSError(
+                kind: .eof, code: TLSError.codeEOF,
+                message: TLSError.formatMessage(library: last.library, reason: last.reason,
+                                                text: "EOF occurred in violation of protocol"),
+                library: last.library, reason: last.reason, openSSLErrors: entries)
+        }
+        if last.reasonCode == SSL_R_CERTIFICATE_VERIFY_FAILED {
+            let verifyCode = verifyResult
+            let verifyMessage: String
+            switch Int32(verifyCode) {
+            case X509_V_ERR_HOSTNAME_MISMATCH:
+                verifyMessage = "Hostname mismatch, certificate is not valid for '\(serverHostname ?? "")'."
+            case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                verifyMessage = "IP address mismatch, certificate is not valid for '\(serverHostname ?? "")'."
+            default:
+                verifyMessage = X509_verify_cert_error_string(verifyCode).map { String(cString: $0) } ?? "unknown error"
+            }
+            return TLSError(
+                kind: .certificateVerification, code: TLSError.codeSSL,
+                message: TLSError.formatMessage(library: last.library, reason: last.reason,
+                                                text: "\(last.text): \(verifyMessage)"),
+                library: last.library, reason: last.reason, verifyCode: verifyCode,
+                verifyMessage: verifyMessage, openSSLErrors: entries)
+        }
+        return TLSError.from(entries: entries, fallback: "A failure in the SSL library occurred (swiftssl)")
+    }
+}

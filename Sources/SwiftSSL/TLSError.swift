@@ -1,0 +1,139 @@
+import COpenSSL
+
+/// Every failure of the core, typed so that a caller (the Python glue, or a Swift program) can
+/// tell the kinds apart, with the library, reason and text OpenSSL gave.
+public struct TLSError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, at the level a caller acts on.
+    public enum Kind: Sendable, Equatable {
+        /// OpenSSL reported a protocol or library failure (`SSL_ERROR_SSL`).
+        case ssl
+        /// The certificate chain or hostname failed verification.
+        case certificateVerification
+        /// A non-blocking operation needs the socket to become readable first.
+        case wantRead
+        /// A non-blocking operation needs the socket to become writable first.
+        case wantWrite
+        /// The peer closed the TLS session cleanly (close_notify).
+        case zeroReturn
+        /// The transport ended without close_notify.
+        case eof
+        /// An I/O error OpenSSL could not classify (`SSL_ERROR_SYSCALL` without errno).
+        case syscall
+        /// The operating system reported `errno` (connection reset, file not found, …).
+        case system
+        /// The operation's timeout passed.
+        case timeout
+        /// A signal interrupted a wait; the caller may handle it and retry.
+        case interrupted
+        /// The caller passed a value the operation cannot use.
+        case invalidArgument
+        /// A certificate did not match the hostname (``matchHostname(_:hostname:)``).
+        case hostnameMismatch
+        /// An operation is not valid in the current state (handshake not done, closed).
+        case invalidState
+    }
+
+    /// The kind of failure.
+    public var kind: Kind
+    /// CPython's error number: the `SSL_ERROR_*`-style code for TLS kinds, `errno` for ``Kind/system``.
+    public var code: Int32
+    /// The library mnemonic (`"SSL"`, `"PEM"`), when OpenSSL named one.
+    public var library: String?
+    /// The reason mnemonic (`"CERTIFICATE_VERIFY_FAILED"`), when OpenSSL named one.
+    public var reason: String?
+    /// The full message, formatted as CPython's `ssl` formats it.
+    public var message: String
+    /// The X.509 verification result code, for ``Kind/certificateVerification``.
+    public var verifyCode: Int?
+    /// The X.509 verification result text, for ``Kind/certificateVerification``.
+    public var verifyMessage: String?
+    /// Everything OpenSSL had queued, oldest first.
+    public var openSSLErrors: [OpenSSLErrorEntry]
+
+    /// Makes an error; most callers use the static constructors instead.
+    public init(
+        kind: Kind, code: Int32 = 0, message: String, library: String? = nil, reason: String? = nil,
+        verifyCode: Int? = nil, verifyMessage: String? = nil, openSSLErrors: [OpenSSLErrorEntry] = []
+    ) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.library = library
+        self.reason = reason
+        self.verifyCode = verifyCode
+        self.verifyMessage = verifyMessage
+        self.openSSLErrors = openSSLErrors
+    }
+
+    /// The message.
+    public var description: String { message }
+
+    // CPython's numbering of SSL error kinds (`PY_SSL_ERROR_*`), used as the exception's errno.
+    static let codeSSL: Int32 = 1
+    static let codeWantRead: Int32 = 2
+    static let codeWantWrite: Int32 = 3
+    static let codeSyscall: Int32 = 5
+    static let codeZeroReturn: Int32 = 6
+    static let codeEOF: Int32 = 8
+
+    /// A caller error that Python reports as `ValueError`.
+    public static func invalidArgument(_ message: String) -> TLSError {
+        TLSError(kind: .invalidArgument, message: message)
+    }
+
+    /// A state error that Python reports as `ValueError` (CPython does the same).
+    public static func invalidState(_ message: String) -> TLSError {
+        TLSError(kind: .invalidState, message: message)
+    }
+
+    /// An operating-system error with its `errno`.
+    public static func system(errno: Int32, message: String) -> TLSError {
+        TLSError(kind: .system, code: errno, message: message)
+    }
+
+    /// Drains OpenSSL's queue into an error, formatted like CPython's `[LIB: REASON] text`.
+    ///
+    /// - Parameter fallback: the text used when OpenSSL queued nothing.
+    static func fromQueue(_ fallback: String, kind: Kind = .ssl) -> TLSError {
+        let entries = OpenSSLErrorQueue.drain()
+        return from(entries: entries, fallback: fallback, kind: kind)
+    }
+
+    /// Builds an error from already-drained entries; the last entry is the most specific one,
+    /// as CPython reports it.
+    static func from(entries: [OpenSSLErrorEntry], fallback: String, kind: Kind = .ssl) -> TLSError {
+        guard let last = entries.last else {
+            return TLSError(kind: kind, code: codeSSL, message: fallback, openSSLErrors: entries)
+        }
+        return TLSError(
+            kind: kind, code: codeSSL,
+            message: formatMessage(library: last.library, reason: last.reason, text: last.text),
+            library: last.library, reason: last.reason, openSSLErrors: entries)
+    }
+
+    /// CPython's report for any certificate or key file OpenSSL cannot read: `[SSL] PEM lib`.
+    static func pemLibrary(_ entries: [OpenSSLErrorEntry]) -> TLSError {
+        TLSError(
+            kind: .ssl, code: codeSSL,
+            message: formatMessage(library: "SSL", reason: nil, text: "PEM lib"),
+            library: "SSL", reason: nil, openSSLErrors: entries)
+    }
+
+    /// CPython's layout: `[SSL: REASON] text (location)`; swiftssl names itself as the location.
+    static func formatMessage(library: String?, reason: String?, text: String) -> String {
+        switch (library, reason) {
+        case let (library?, reason?): return "[\(library): \(reason)] \(text) (swiftssl)"
+        case let (library?, nil): return "[\(library)] \(text) (swiftssl)"
+        default: return "\(text) (swiftssl)"
+        }
+    }
+
+    /// Runs an OpenSSL call that signals failure with a return value of 1 meaning success,
+    /// bracketed by queue clearing and draining.
+    static func check(_ what: @autoclosure () -> String, _ body: () -> Int32) throws {
+        OpenSSLErrorQueue.clear()
+        if body() != 1 {
+            throw fromQueue(what())
+        }
+    }
+}

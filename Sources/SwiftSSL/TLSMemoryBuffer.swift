@@ -1,0 +1,70 @@
+import COpenSSL
+
+/// A growable in-memory byte queue that a ``TLSConnection`` reads TLS records from or writes them
+/// to, for transports that are not a socket (CPython's `MemoryBIO`). Owns one OpenSSL memory `BIO`.
+public final class TLSMemoryBuffer {
+    /// The owned `BIO*`.
+    let bio: OpaquePointer
+
+    /// Makes an empty buffer.
+    public init() throws {
+        OpenSSLErrorQueue.clear()
+        guard let bio = BIO_new(BIO_s_mem()) else {
+            throw TLSError.fromQueue("failed to allocate a memory BIO")
+        }
+        // An empty memory BIO reports "retry" rather than EOF until ``writeEOF()``.
+        _ = BIO_ctrl(bio, BIO_C_SET_BUF_MEM_EOF_RETURN, -1, nil)
+        self.bio = bio
+    }
+
+    deinit {
+        BIO_free(bio)
+    }
+
+    /// The number of bytes waiting to be read.
+    public var pendingCount: Int {
+        Int(BIO_ctrl_pending(bio))
+    }
+
+    /// True once ``writeEOF()`` was called and everything before it was read.
+    public var isAtEOF: Bool {
+        sawEOF && pendingCount == 0
+    }
+
+    private var sawEOF = false
+
+    /// Appends bytes; refused after ``writeEOF()``.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        if sawEOF {
+            throw TLSError(kind: .ssl, code: TLSError.codeSSL, message: "cannot write() after write_eof()")
+        }
+        guard bytes.count > 0, let base = bytes.baseAddress else { return 0 }
+        guard bytes.count <= Int(Int32.max) else {
+            throw TLSError(kind: .system, code: 75, message: "string longer than 2147483647 bytes")
+        }
+        OpenSSLErrorQueue.clear()
+        let written = BIO_write(bio, base, Int32(bytes.count))
+        if written < 0 {
+            throw TLSError.fromQueue("failed to write to memory BIO")
+        }
+        return Int(written)
+    }
+
+    /// Removes and returns up to `maximum` bytes (all of them when nil).
+    public func read(maximum: Int? = nil) -> [UInt8] {
+        let available = pendingCount
+        let count = min(maximum ?? available, available)
+        guard count > 0 else { return [] }
+        var result = [UInt8](repeating: 0, count: count)
+        let got = result.withUnsafeMutableBytes { BIO_read(bio, $0.baseAddress, Int32(count)) }
+        if got < count { result.removeLast(count - max(0, Int(got))) }
+        return result
+    }
+
+    /// Marks the end of the stream: once drained, reads by the TLS layer see EOF.
+    public func writeEOF() {
+        sawEOF = true
+        _ = BIO_ctrl(bio, BIO_C_SET_BUF_MEM_EOF_RETURN, 0, nil)
+    }
+}

@@ -1,0 +1,191 @@
+@preconcurrency import CPython
+import _swiftssl_c
+import SwiftSSL
+
+/// Runs a connection method body with the receiver's box.
+private func connectionMethod(
+    _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t, _ name: String,
+    arguments expected: ClosedRange<Int>, _ body: (ConnectionBox, Arguments) throws -> PyObjectPointer?
+) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
+        return try body(box, try Arguments(vector, count, function: name, expected: expected))
+    }
+}
+
+/// `do_handshake(timeout)`.
+@_cdecl("swiftssl_connection_do_handshake")
+func connectionDoHandshake(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "do_handshake", arguments: 0...1) { box, arguments in
+        let timeout = try arguments.timeout(0)
+        try withoutGIL { onInterrupt in
+            try box.connection.handshake(timeout: timeout, onInterrupt: onInterrupt)
+        }
+        return newNone()
+    }
+}
+
+/// `read(length, buffer_or_None, timeout)`: bytes, or the count written into `buffer`.
+@_cdecl("swiftssl_connection_read")
+func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "read", arguments: 1...3) { box, arguments in
+        let length = try arguments.int(0)
+        let timeout = try arguments.timeout(2)
+        if let buffer = arguments.optional(1) {
+            return try withBuffer(buffer, writable: true) { view in
+                let limit = length <= 0 || length > view.count ? view.count : length
+                let target = UnsafeMutableRawBufferPointer(rebasing: view[0..<limit])
+                let got = try withoutGIL { onInterrupt in
+                    try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
+                }
+                return newInt(got)
+            }
+        }
+        if length < 0 { throw PythonError.valueError("size should not be negative") }
+        if length == 0 { return newBytes(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        // Read straight into the bytes object's storage, then shrink it to what arrived.
+        var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, length))
+        guard let storage = PyBytes_AsString(bytesObject) else {
+            CSwiftSSLPy_XDecRef(bytesObject)
+            throw PythonError.alreadySet
+        }
+        let target = UnsafeMutableRawBufferPointer(start: storage, count: length)
+        do {
+            let got = try withoutGIL { onInterrupt in
+                try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
+            }
+            if got != length {
+                return try resizedBytes(&bytesObject, to: got)
+            }
+            return bytesObject
+        } catch {
+            CSwiftSSLPy_XDecRef(bytesObject)
+            throw error
+        }
+    }
+}
+
+/// Shrinks a fresh bytes object; the stable ABI has no `_PyBytes_Resize`, so a short read copies.
+private func resizedBytes(_ object: inout PyObjectPointer?, to length: Int) throws -> PyObjectPointer? {
+    guard let original = object, let storage = PyBytes_AsString(original) else { throw PythonError.alreadySet }
+    let result = PyBytes_FromStringAndSize(storage, length)
+    CSwiftSSLPy_DecRef(original)
+    object = nil
+    return try checked(result)
+}
+
+/// `write(data, timeout)`: the number of bytes written (all of them).
+@_cdecl("swiftssl_connection_write")
+func connectionWrite(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "write", arguments: 1...2) { box, arguments in
+        let timeout = try arguments.timeout(1)
+        return try withBuffer(try arguments.object(0)) { view in
+            let data = UnsafeRawBufferPointer(view)
+            let written = try withoutGIL { onInterrupt in
+                try box.connection.write(data, timeout: timeout, onInterrupt: onInterrupt)
+            }
+            return newInt(written)
+        }
+    }
+}
+
+@_cdecl("swiftssl_connection_pending")
+func connectionPending(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "pending", arguments: 0...0) { box, _ in
+        newInt(box.connection.pendingCount)
+    }
+}
+
+/// `shutdown(timeout)`: sends close_notify and waits for the peer's (unwrap).
+@_cdecl("swiftssl_connection_shutdown")
+func connectionShutdown(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "shutdown", arguments: 0...1) { box, arguments in
+        let timeout = try arguments.timeout(0)
+        try withoutGIL { onInterrupt in
+            try box.connection.shutdown(timeout: timeout, onInterrupt: onInterrupt)
+        }
+        return newNone()
+    }
+}
+
+/// `getpeercert(binary_form)`: DER bytes, the decoded dict, `{}` when the context does not verify,
+/// or None when the peer sent no certificate.
+@_cdecl("swiftssl_connection_getpeercert")
+func connectionGetPeerCert(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "getpeercert", arguments: 0...1) { box, arguments in
+        let binary = arguments.count > 0 ? try arguments.bool(0) : false
+        guard box.connection.isHandshakeComplete else { throw PythonError.valueError("handshake not done yet") }
+        guard let certificate = box.connection.peerCertificate else { return newNone() }
+        if binary {
+            return certificate.derBytes.withUnsafeBytes(newBytes)
+        }
+        if box.connection.context.verifyMode == .none {
+            return PyDict_New()
+        }
+        return try CertificateConversion.dictionary(certificate.info)
+    }
+}
+
+/// `cipher()`: `(name, protocol, secret_bits)` or None.
+@_cdecl("swiftssl_connection_cipher")
+func connectionCipher(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "cipher", arguments: 0...0) { box, _ in
+        guard let cipher = box.connection.negotiatedCipher else { return newNone() }
+        return try newTuple([newString(cipher.name), newString(cipher.protocolVersion), newInt(cipher.secretBits)])
+    }
+}
+
+@_cdecl("swiftssl_connection_version")
+func connectionVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "version", arguments: 0...0) { box, _ in
+        box.connection.negotiatedVersion.map(newString) ?? newNone()
+    }
+}
+
+@_cdecl("swiftssl_connection_set_owner")
+func connectionSetOwner(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_set_owner", arguments: 1...1) { box, arguments in
+        if let owner = arguments.optional(0) {
+            box.owner = PythonReference(owning: try checked(PyWeakref_NewRef(owner, nil)))
+        } else {
+            box.owner = nil
+        }
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_connection_get_context")
+func connectionGetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_get_context", arguments: 0...0) { box, _ in
+        let context = box.contextObject.object
+        CSwiftSSLPy_IncRef(context)
+        return context
+    }
+}
+
+/// `_set_context(ssl_context)`: switches the connection (used from SNI callbacks).
+@_cdecl("swiftssl_connection_set_context")
+func connectionSetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_set_context", arguments: 1...1) { box, arguments in
+        let contextObject = try arguments.object(0)
+        let contextBox = try unwrapNative(contextObject, kind: SwiftSSLKindContext, as: ContextBox.self)
+        box.connection.switchContext(to: contextBox.context)
+        CSwiftSSLPy_IncRef(contextObject)
+        box.contextObject = PythonReference(owning: contextObject)
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_connection_server_hostname")
+func connectionServerHostname(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_server_hostname", arguments: 0...0) { box, _ in
+        box.connection.serverHostname.map(newString) ?? newNone()
+    }
+}
+
+@_cdecl("swiftssl_connection_is_server_side")
+func connectionIsServerSide(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_is_server_side", arguments: 0...0) { box, _ in
+        newBool(box.connection.isServerSide)
+    }
+}

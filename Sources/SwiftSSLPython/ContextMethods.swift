@@ -1,0 +1,362 @@
+@preconcurrency import CPython
+import _swiftssl_c
+import SwiftSSL
+
+/// `_SSLContext(protocol)`: makes the core context; returns a retained ``ContextBox``.
+@_cdecl("swiftssl_context_create")
+func contextCreate(_ arguments: PyObjectPointer?) -> UnsafeMutableRawPointer? {
+    do {
+        guard let arguments, PyTuple_Size(arguments) == 1, let value = PyTuple_GetItem(arguments, 0) else {
+            throw PythonError.typeError("_SSLContext() takes exactly one argument (protocol)")
+        }
+        let raw = PyLong_AsSsize_t(value)
+        if raw == -1, PyErr_Occurred() != nil { throw PythonError.alreadySet }
+        guard let selection = TLSProtocol(rawValue: raw) else {
+            throw PythonError.valueError("invalid or unsupported protocol version \(raw)")
+        }
+        return Unmanaged.passRetained(ContextBox(try TLSContext(protocol: selection))).toOpaque()
+    } catch {
+        raise(error)
+        return nil
+    }
+}
+
+/// Runs a context method body with the receiver's box.
+private func contextMethod(
+    _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t, _ name: String,
+    arguments expected: ClosedRange<Int>, _ body: (ContextBox, Arguments) throws -> PyObjectPointer?
+) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindContext, as: ContextBox.self)
+        return try body(box, try Arguments(vector, count, function: name, expected: expected))
+    }
+}
+
+@_cdecl("swiftssl_context_get_verify_mode")
+func contextGetVerifyMode(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_verify_mode", arguments: 0...0) { box, _ in
+        newInt(box.context.verifyMode.rawValue)
+    }
+}
+
+@_cdecl("swiftssl_context_set_verify_mode")
+func contextSetVerifyMode(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_verify_mode", arguments: 1...1) { box, arguments in
+        guard let mode = VerifyMode(rawValue: try arguments.int(0)) else {
+            throw PythonError.valueError("invalid value for verify_mode")
+        }
+        try box.context.setVerifyMode(mode)
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_context_get_check_hostname")
+func contextGetCheckHostname(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_check_hostname", arguments: 0...0) { box, _ in
+        newBool(box.context.checkHostname)
+    }
+}
+
+@_cdecl("swiftssl_context_set_check_hostname")
+func contextSetCheckHostname(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_check_hostname", arguments: 1...1) { box, arguments in
+        try box.context.setCheckHostname(try arguments.bool(0))
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_context_get_hostname_checks_common_name")
+func contextGetHostnameChecksCommonName(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_hostname_checks_common_name", arguments: 0...0) { box, _ in
+        newBool(box.context.hostnameChecksCommonName)
+    }
+}
+
+@_cdecl("swiftssl_context_set_hostname_checks_common_name")
+func contextSetHostnameChecksCommonName(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_hostname_checks_common_name", arguments: 1...1) { box, arguments in
+        try box.context.setHostnameChecksCommonName(try arguments.bool(0))
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_context_get_verify_flags")
+func contextGetVerifyFlags(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_verify_flags", arguments: 0...0) { box, _ in
+        PyLong_FromUnsignedLongLong(UInt64(box.context.verifyFlags))
+    }
+}
+
+@_cdecl("swiftssl_context_set_verify_flags")
+func contextSetVerifyFlags(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_verify_flags", arguments: 1...1) { box, arguments in
+        try box.context.setVerifyFlags(UInt(try unsignedInteger(try arguments.object(0))))
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_context_get_options")
+func contextGetOptions(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_options", arguments: 0...0) { box, _ in
+        PyLong_FromUnsignedLongLong(box.context.options)
+    }
+}
+
+@_cdecl("swiftssl_context_set_options")
+func contextSetOptions(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_options", arguments: 1...1) { box, arguments in
+        try box.context.setOptions(try unsignedInteger(try arguments.object(0)))
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_context_get_minimum_version")
+func contextGetMinimumVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_minimum_version", arguments: 0...0) { box, _ in
+        newInt(box.context.minimumVersion.rawValue)
+    }
+}
+
+@_cdecl("swiftssl_context_set_minimum_version")
+func contextSetMinimumVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_minimum_version", arguments: 1...1) { box, arguments in
+        try box.context.setMinimumVersion(try tlsVersion(arguments.int(0)))
+        return newNone()
+    }
+}
+
+@_cdecl("swiftssl_context_get_maximum_version")
+func contextGetMaximumVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_maximum_version", arguments: 0...0) { box, _ in
+        newInt(box.context.maximumVersion.rawValue)
+    }
+}
+
+@_cdecl("swiftssl_context_set_maximum_version")
+func contextSetMaximumVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_maximum_version", arguments: 1...1) { box, arguments in
+        try box.context.setMaximumVersion(try tlsVersion(arguments.int(0)))
+        return newNone()
+    }
+}
+
+private func tlsVersion(_ raw: Int) throws -> TLSVersion {
+    guard let version = TLSVersion(rawValue: raw) else {
+        throw PythonError.valueError("Unsupported TLS/SSL version 0x\(String(raw, radix: 16))")
+    }
+    return version
+}
+
+private func unsignedInteger(_ object: PyObjectPointer) throws -> UInt64 {
+    let value = PyLong_AsUnsignedLongLong(object)
+    if value == UInt64.max, PyErr_Occurred() != nil { throw PythonError.alreadySet }
+    return value
+}
+
+@_cdecl("swiftssl_context_get_protocol")
+func contextGetProtocol(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_protocol", arguments: 0...0) { box, _ in
+        newInt(box.context.protocolSelection.rawValue)
+    }
+}
+
+@_cdecl("swiftssl_context_get_security_level")
+func contextGetSecurityLevel(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_get_security_level", arguments: 0...0) { box, _ in
+        newInt(box.context.securityLevel)
+    }
+}
+
+@_cdecl("swiftssl_context_set_ciphers")
+func contextSetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "set_ciphers", arguments: 1...1) { box, arguments in
+        try box.context.setCiphers(try arguments.string(0))
+        return newNone()
+    }
+}
+
+/// `get_ciphers()`: a list of dicts as CPython builds them (the commonly used keys).
+@_cdecl("swiftssl_context_get_ciphers")
+func contextGetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "get_ciphers", arguments: 0...0) { box, _ in
+        let list = try checked(PyList_New(0))
+        do {
+            for cipher in box.context.ciphers {
+                let dict = try checked(PyDict_New())
+                defer { CSwiftSSLPy_DecRef(dict) }
+                try setItem(dict, "id", newInt(0x0300_0000 | Int(cipher.identifier)))
+                try setItem(dict, "name", newString(cipher.name))
+                try setItem(dict, "protocol", newString(cipher.protocolVersion))
+                try setItem(dict, "description", newString(cipher.description))
+                try setItem(dict, "strength_bits", newInt(cipher.secretBits))
+                try setItem(dict, "alg_bits", newInt(cipher.secretBits))
+                try checkedStatus(PyList_Append(list, dict))
+            }
+        } catch {
+            CSwiftSSLPy_DecRef(list)
+            throw error
+        }
+        return list
+    }
+}
+
+/// `_load_cert_chain(certfile, keyfile, password)`; see ``CredentialArguments`` for accepted values.
+@_cdecl("swiftssl_context_load_cert_chain")
+func contextLoadCertChain(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "load_cert_chain", arguments: 1...3) { box, arguments in
+        let certificate = try CredentialArguments.source(try arguments.object(0), role: "certfile")
+        let key = try arguments.optional(1).map { try CredentialArguments.source($0, role: "keyfile") }
+        let password = try CredentialArguments.password(arguments.optional(2))
+        try box.context.loadCertificateChain(certificate: certificate, privateKey: key, password: password)
+        return newNone()
+    }
+}
+
+/// `_load_verify_locations(cafile, capath, cadata)`.
+@_cdecl("swiftssl_context_load_verify_locations")
+func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "load_verify_locations", arguments: 0...3) { box, arguments in
+        let file = try arguments.optional(0).map { try CredentialArguments.source($0, role: "cafile") }
+        let directory = try arguments.optional(1).map { try directoryPath($0) }
+        let data = try arguments.optional(2).map { try CredentialArguments.caDataSource($0) }
+        try box.context.loadVerifyLocations(file: file, directory: directory, data: data)
+        return newNone()
+    }
+}
+
+private func directoryPath(_ object: PyObjectPointer) throws -> String {
+    let path = try checked(PyOS_FSPath(object))
+    defer { CSwiftSSLPy_DecRef(path) }
+    if CSwiftSSLPy_IsUnicode(path) != 0 { return try pythonString(path, what: "capath") }
+    return try withBuffer(path) { String(decoding: UnsafeRawBufferPointer($0), as: UTF8.self) }
+}
+
+@_cdecl("swiftssl_context_set_default_verify_paths")
+func contextSetDefaultVerifyPaths(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "set_default_verify_paths", arguments: 0...0) { box, _ in
+        try box.context.loadSystemTrustStore()
+        return newNone()
+    }
+}
+
+/// `_get_ca_certs(binary_form)`: trusted CA certificates as dicts or DER bytes.
+@_cdecl("swiftssl_context_get_ca_certs")
+func contextGetCACerts(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "get_ca_certs", arguments: 0...1) { box, arguments in
+        let binary = arguments.count > 0 ? try arguments.bool(0) : false
+        let list = try checked(PyList_New(0))
+        do {
+            for certificate in box.context.trustedCertificates() {
+                let item: PyObjectPointer
+                if binary {
+                    item = try checked(certificate.derBytes.withUnsafeBytes(newBytes))
+                } else {
+                    item = try CertificateConversion.dictionary(certificate.info)
+                }
+                defer { CSwiftSSLPy_DecRef(item) }
+                try checkedStatus(PyList_Append(list, item))
+            }
+        } catch {
+            CSwiftSSLPy_DecRef(list)
+            throw error
+        }
+        return list
+    }
+}
+
+/// `_set_sni_callback(callable_or_None)`: the callable is called as
+/// `callable(owner, server_name, context)` with the GIL held, during the handshake.
+@_cdecl("swiftssl_context_set_sni_callback")
+func contextSetSNICallback(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_set_sni_callback", arguments: 1...1) { box, arguments in
+        guard let callable = arguments.optional(0) else {
+            box.serverNameCallback = nil
+            box.context.serverNameCallback = nil
+            return newNone()
+        }
+        guard PyCallable_Check(callable) != 0 else { throw PythonError.typeError("not a callable object") }
+        CSwiftSSLPy_IncRef(callable)
+        let reference = PythonReference(owning: callable)
+        box.serverNameCallback = reference
+        box.context.serverNameCallback = { connection, serverName in
+            withGIL { ServerNameDispatch.call(reference.object, connection: connection, serverName: serverName) }
+        }
+        return newNone()
+    }
+}
+
+/// Calls a Python SNI callback the way CPython does: None continues, an int is an alert, and an
+/// exception is reported as unraisable and becomes a handshake_failure alert.
+enum ServerNameDispatch {
+    static let handshakeFailure: Int32 = 40
+    static let internalError: Int32 = 80
+
+    static func call(_ callable: PyObjectPointer, connection: TLSConnection, serverName: String?) -> ServerNameDecision {
+        guard let box = connection.userInfo as? ConnectionBox, let owner = box.ownerObject() else {
+            PyErr_Clear()
+            return .alert(internalError)
+        }
+        if CSwiftSSLPy_IsNone(owner) != 0 {
+            CSwiftSSLPy_DecRef(owner)
+            return .alert(internalError)
+        }
+        let contextObject = box.contextObject.object
+        CSwiftSSLPy_IncRef(contextObject)
+        guard let arguments = try? newTuple([owner, serverName.map(newString) ?? newNone(), contextObject]) else {
+            PyErr_WriteUnraisable(callable)
+            return .alert(internalError)
+        }
+        defer { CSwiftSSLPy_DecRef(arguments) }
+        guard let result = PyObject_CallObject(callable, arguments) else {
+            PyErr_WriteUnraisable(callable)
+            return .alert(handshakeFailure)
+        }
+        defer { CSwiftSSLPy_DecRef(result) }
+        if CSwiftSSLPy_IsNone(result) != 0 { return .accept }
+        let alert = PyLong_AsLong(result)
+        if alert == -1, PyErr_Occurred() != nil {
+            PyErr_WriteUnraisable(callable)
+            return .alert(internalError)
+        }
+        return .alert(Int32(truncatingIfNeeded: alert))
+    }
+}
+
+/// `_wrap_fd(fileno, server_side, server_hostname, owner)`: a native connection over the socket.
+@_cdecl("swiftssl_context_wrap_fd")
+func contextWrapFD(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_wrap_fd", arguments: 4...4) { box, arguments in
+        let descriptor = try arguments.int(0)
+        guard let socket = Int32(exactly: descriptor), socket >= 0 else {
+            throw PythonError.valueError("invalid socket file descriptor \(descriptor)")
+        }
+        let connection = try TLSConnection(
+            context: box.context, socket: socket, serverSide: try arguments.bool(1),
+            serverHostname: try arguments.optionalString(2))
+        return try wrapConnection(connection, contextObject: object, owner: arguments.optional(3))
+    }
+}
+
+/// `_wrap_memory(incoming, outgoing, server_side, server_hostname, owner)`: a connection over BIOs.
+@_cdecl("swiftssl_context_wrap_memory")
+func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_wrap_memory", arguments: 5...5) { box, arguments in
+        let incoming = try unwrapNative(arguments.object(0), kind: SwiftSSLKindMemoryBuffer, as: MemoryBufferBox.self)
+        let outgoing = try unwrapNative(arguments.object(1), kind: SwiftSSLKindMemoryBuffer, as: MemoryBufferBox.self)
+        let connection = try TLSConnection(
+            context: box.context, incoming: incoming.buffer, outgoing: outgoing.buffer,
+            serverSide: try arguments.bool(2), serverHostname: try arguments.optionalString(3))
+        return try wrapConnection(connection, contextObject: object, owner: arguments.optional(4))
+    }
+}
+
+private func wrapConnection(_ connection: TLSConnection, contextObject: PyObjectPointer?, owner: PyObjectPointer?) throws -> PyObjectPointer {
+    guard let contextObject else { throw PythonError.alreadySet }
+    CSwiftSSLPy_IncRef(contextObject)
+    let box = ConnectionBox(connection, contextObject: PythonReference(owning: contextObject))
+    if let owner {
+        box.owner = PythonReference(owning: try checked(PyWeakref_NewRef(owner, nil)))
+    }
+    connection.userInfo = box
+    return try wrapNative(box, kind: SwiftSSLKindConnection)
+}

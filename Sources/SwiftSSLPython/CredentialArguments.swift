@@ -1,0 +1,129 @@
+@preconcurrency import CPython
+import SwiftSSL
+
+/// Turns the Python values accepted for `certfile`, `keyfile`, `ca_certs`/`cafile` and `cadata`
+/// into core credential sources.
+///
+/// Accepted: a path (`str`, `bytes`, `os.PathLike`); PEM content as `str` or bytes-like (recognised
+/// by its `-----BEGIN` armour); or a file-like object whose `read()` returns the whole PEM as `str` or
+/// bytes. Content given in memory is copied into a buffer wiped on release and never touches disk.
+enum CredentialArguments {
+    static let pemMarker = Array("-----BEGIN".utf8)
+
+    /// The source for `object` (role names the argument in messages, e.g. "certfile").
+    static func source(_ object: PyObjectPointer, role: String) throws -> CredentialSource {
+        if CSwiftSSLPy_IsUnicode(object) != 0 {
+            let text = try pythonString(object, what: role)
+            if containsPEMMarker(text.utf8) { return .pem(text) }
+            return .path(try checkedPath(text, role: role))
+        }
+        if isBytesLike(object) {
+            let bytes = try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
+            if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
+            return .path(try checkedPath(String(decoding: bytes.bytes, as: UTF8.self), role: role))
+        }
+        if PyObject_HasAttrString(object, "__fspath__") != 0 {
+            let path = try checked(PyOS_FSPath(object))
+            defer { CSwiftSSLPy_DecRef(path) }
+            return try source(path, role: role)
+        }
+        if PyObject_HasAttrString(object, "read") != 0 {
+            CSwiftSSLPy_IncRef(object)
+            let reference = PythonReference(owning: object)
+            return .reader { try readAll(reference.object, role: role) }
+        }
+        throw PythonError.typeError(
+            "\(role) should be a valid filesystem path, PEM content, or a file-like object, not \(typeName(object))")
+    }
+
+    /// The source for cadata: PEM text as `str`; bytes-like PEM or DER.
+    static func caDataSource(_ object: PyObjectPointer) throws -> CredentialSource {
+        if CSwiftSSLPy_IsUnicode(object) != 0 {
+            return .pem(try pythonString(object, what: "cadata"))
+        }
+        if isBytesLike(object) {
+            return .bytes(try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) })
+        }
+        throw PythonError.typeError("cadata should be an ASCII string or a bytes-like object")
+    }
+
+    /// Calls `read()` once and takes its whole result.
+    static func readAll(_ reader: PyObjectPointer, role: String) throws -> SensitiveBytes {
+        let result = try callMethod(reader, "read")
+        defer { CSwiftSSLPy_DecRef(result) }
+        if CSwiftSSLPy_IsUnicode(result) != 0 {
+            var size: Py_ssize_t = 0
+            guard let pointer = PyUnicode_AsUTF8AndSize(result, &size) else { throw PythonError.alreadySet }
+            return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
+        }
+        if isBytesLike(result) {
+            return try withBuffer(result) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
+        }
+        throw PythonError.typeError("\(role).read() returned \(typeName(result)); expected str or bytes")
+    }
+
+    /// Password: str, bytes-like, or a callable returning one of those.
+    static func password(_ object: PyObjectPointer?) throws -> PasswordSource? {
+        guard let object else { return nil }
+        if let bytes = try passwordBytes(object) { return .bytes(bytes) }
+        guard PyCallable_Check(object) != 0 else {
+            throw PythonError.typeError("password should be a string or callable")
+        }
+        CSwiftSSLPy_IncRef(object)
+        let reference = PythonReference(owning: object)
+        return .callback {
+            let result = try checked(PyObject_CallNoArgs(reference.object))
+            defer { CSwiftSSLPy_DecRef(result) }
+            guard let bytes = try passwordBytes(result) else {
+                throw PythonError.typeError("password callback must return a string")
+            }
+            return bytes
+        }
+    }
+
+    private static func passwordBytes(_ object: PyObjectPointer) throws -> SensitiveBytes? {
+        if CSwiftSSLPy_IsUnicode(object) != 0 {
+            var size: Py_ssize_t = 0
+            guard let pointer = PyUnicode_AsUTF8AndSize(object, &size) else { throw PythonError.alreadySet }
+            return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
+        }
+        if CSwiftSSLPy_IsBytes(object) != 0 || CSwiftSSLPy_IsByteArray(object) != 0 {
+            return try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
+        }
+        return nil
+    }
+
+    private static func checkedPath(_ path: String, role: String) throws -> String {
+        if path.utf8.contains(0) { throw PythonError.valueError("embedded null byte") }
+        return path
+    }
+
+    private static func containsPEMMarker<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        var matched = 0
+        for byte in bytes {
+            if byte == pemMarker[matched] {
+                matched += 1
+                if matched == pemMarker.count { return true }
+            } else {
+                matched = byte == pemMarker[0] ? 1 : 0
+            }
+        }
+        return false
+    }
+}
+
+/// Owns one strong reference to a Python object and drops it, under the GIL, when released. Lets
+/// Swift closures that may outlive the current call (readers, callbacks) hold Python objects.
+final class PythonReference {
+    let object: PyObjectPointer
+
+    /// Adopts an existing strong reference.
+    init(owning object: PyObjectPointer) {
+        self.object = object
+    }
+
+    deinit {
+        let object = self.object
+        withGIL { CSwiftSSLPy_DecRef(object) }
+    }
+}

@@ -1,0 +1,124 @@
+@preconcurrency import CPython
+import SwiftSSL
+
+/// The exception classes defined by the Python package (`swiftssl/_errors.py`) and handed to the
+/// native module once at import, so that core errors become instances of exactly those classes.
+enum ExceptionClasses {
+    nonisolated(unsafe) static var sslError: PyObjectPointer?
+    nonisolated(unsafe) static var zeroReturn: PyObjectPointer?
+    nonisolated(unsafe) static var wantRead: PyObjectPointer?
+    nonisolated(unsafe) static var wantWrite: PyObjectPointer?
+    nonisolated(unsafe) static var syscall: PyObjectPointer?
+    nonisolated(unsafe) static var eof: PyObjectPointer?
+    nonisolated(unsafe) static var certificateVerification: PyObjectPointer?
+}
+
+/// `_register_exceptions(SSLError, SSLZeroReturnError, SSLWantReadError, SSLWantWriteError,
+/// SSLSyscallError, SSLEOFError, SSLCertVerificationError)`.
+@_cdecl("swiftssl_register_exceptions")
+func registerExceptions(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let arguments = try Arguments(vector, count, function: "_register_exceptions", expected: 7...7)
+        let classes = try (0..<7).map { index -> PyObjectPointer in
+            let object = try arguments.object(index)
+            CSwiftSSLPy_IncRef(object)  // kept for the life of the process
+            return object
+        }
+        ExceptionClasses.sslError = classes[0]
+        ExceptionClasses.zeroReturn = classes[1]
+        ExceptionClasses.wantRead = classes[2]
+        ExceptionClasses.wantWrite = classes[3]
+        ExceptionClasses.syscall = classes[4]
+        ExceptionClasses.eof = classes[5]
+        ExceptionClasses.certificateVerification = classes[6]
+        return newNone()
+    }
+}
+
+/// Sets the Python exception for `error`, unless one is already set.
+func raise(_ error: Error) {
+    switch error {
+    case PythonError.alreadySet:
+        if PyErr_Occurred() == nil {
+            PyErr_SetString(PyExc_SystemError, "swiftssl: error reported without an exception")
+        }
+    case PythonError.typeError(let message):
+        PyErr_SetString(PyExc_TypeError, message)
+    case PythonError.valueError(let message):
+        PyErr_SetString(PyExc_ValueError, message)
+    case PythonError.overflowError(let message):
+        PyErr_SetString(PyExc_OverflowError, message)
+    case let error as TLSError:
+        raiseTLSError(error)
+    default:
+        PyErr_SetString(PyExc_RuntimeError, "swiftssl: unexpected error \(error)")
+    }
+}
+
+private func raiseTLSError(_ error: TLSError) {
+    switch error.kind {
+    case .invalidArgument, .invalidState:
+        PyErr_SetString(PyExc_ValueError, error.message)
+        return
+    case .timeout:
+        PyErr_SetString(PyExc_TimeoutError, error.message)
+        return
+    case .system:
+        raiseInstance(PyExc_OSError, arguments: [newInt(Int(error.code)), newString(error.message)], error: nil)
+        return
+    case .interrupted:
+        if PyErr_CheckSignals() == 0 {
+            PyErr_SetFromErrno(PyExc_InterruptedError)
+        }
+        return
+    case .hostnameMismatch:
+        raiseInstance(ExceptionClasses.certificateVerification, arguments: [newString(error.message)], error: nil)
+        return
+    default:
+        break
+    }
+    let exceptionClass: PyObjectPointer?
+    switch error.kind {
+    case .certificateVerification: exceptionClass = ExceptionClasses.certificateVerification
+    case .wantRead: exceptionClass = ExceptionClasses.wantRead
+    case .wantWrite: exceptionClass = ExceptionClasses.wantWrite
+    case .zeroReturn: exceptionClass = ExceptionClasses.zeroReturn
+    case .eof: exceptionClass = ExceptionClasses.eof
+    case .syscall: exceptionClass = ExceptionClasses.syscall
+    default: exceptionClass = ExceptionClasses.sslError
+    }
+    raiseInstance(exceptionClass, arguments: [newInt(Int(error.code)), newString(error.message)], error: error)
+}
+
+/// Instantiates `exceptionClass(*arguments)`, sets CPython's extra attributes, and raises it.
+private func raiseInstance(_ exceptionClass: PyObjectPointer?, arguments: [PyObjectPointer?], error: TLSError?) {
+    guard let exceptionClass else {
+        arguments.forEach { $0.map(CSwiftSSLPy_DecRef) }
+        PyErr_SetString(PyExc_SystemError, "swiftssl: exception classes are not registered")
+        return
+    }
+    guard let tuple = try? newTuple(arguments), let instance = PyObject_CallObject(exceptionClass, tuple) else {
+        return
+    }
+    CSwiftSSLPy_DecRef(tuple)
+    defer { CSwiftSSLPy_DecRef(instance) }
+    if let error {
+        setOptionalString(instance, "library", error.library)
+        setOptionalString(instance, "reason", error.reason)
+        if error.kind == .certificateVerification {
+            if let code = error.verifyCode, let value = newInt(code) {
+                PyObject_SetAttrString(instance, "verify_code", value)
+                CSwiftSSLPy_DecRef(value)
+            }
+            setOptionalString(instance, "verify_message", error.verifyMessage)
+        }
+    }
+    PyErr_SetObject(exceptionClass, instance)
+}
+
+private func setOptionalString(_ instance: PyObjectPointer, _ name: String, _ value: String?) {
+    let object = value.map(newString) ?? newNone()
+    guard let object else { PyErr_Clear(); return }
+    if PyObject_SetAttrString(instance, name, object) < 0 { PyErr_Clear() }
+    CSwiftSSLPy_DecRef(object)
+}

@@ -1,0 +1,203 @@
+@preconcurrency import CPython
+import SwiftSSL
+
+/// A CPython object pointer as Swift sees it.
+typealias PyObjectPointer = UnsafeMutablePointer<PyObject>
+/// The argument vector of a METH_FASTCALL method.
+typealias FastArguments = UnsafePointer<PyObjectPointer?>?
+
+/// Errors raised while talking to the interpreter, mapped to Python exceptions by ``raise(_:)``.
+enum PythonError: Error {
+    /// A Python exception is already set (a callback raised): return NULL and keep it.
+    case alreadySet
+    /// `TypeError(message)`.
+    case typeError(String)
+    /// `ValueError(message)`.
+    case valueError(String)
+    /// `OverflowError(message)`.
+    case overflowError(String)
+}
+
+/// Runs a method body, turning thrown errors into a set Python exception and a NULL return.
+@inline(__always)
+func pythonEntry(_ body: () throws -> PyObjectPointer?) -> PyObjectPointer? {
+    do {
+        return try body()
+    } catch {
+        raise(error)
+        return nil
+    }
+}
+
+/// Fails with `.alreadySet` when the last C-API call returned NULL.
+@inline(__always)
+func checked(_ object: PyObjectPointer?) throws -> PyObjectPointer {
+    guard let object else { throw PythonError.alreadySet }
+    return object
+}
+
+/// Fails with `.alreadySet` when a C-API call that signals errors with -1 failed.
+@inline(__always)
+func checkedStatus(_ status: Int32) throws {
+    if status < 0 { throw PythonError.alreadySet }
+}
+
+/// A new reference to None.
+func newNone() -> PyObjectPointer { CSwiftSSLPy_NewNone() }
+
+/// A new bool.
+func newBool(_ value: Bool) -> PyObjectPointer? { CSwiftSSLPy_NewBool(value ? 1 : 0) }
+
+/// A new int.
+func newInt(_ value: Int) -> PyObjectPointer? { PyLong_FromSsize_t(value) }
+
+/// A new str from UTF-8 (invalid sequences are replaced, never trapped on).
+func newString(_ value: String) -> PyObjectPointer? {
+    var copy = value
+    return copy.withUTF8 { buffer in
+        // CPython returns the empty str for size 0 without reading the pointer.
+        buffer.withMemoryRebound(to: CChar.self) { characters in
+            PyUnicode_DecodeUTF8(characters.baseAddress, characters.count, "surrogateescape")
+        }
+    }
+}
+
+/// A new bytes object.
+func newBytes(_ value: UnsafeRawBufferPointer) -> PyObjectPointer? {
+    PyBytes_FromStringAndSize(value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
+}
+
+/// A new tuple holding `items` (each a new reference, consumed here even on failure).
+func newTuple(_ items: [PyObjectPointer?]) throws -> PyObjectPointer {
+    guard let tuple = PyTuple_New(items.count) else {
+        items.forEach { $0.map(CSwiftSSLPy_DecRef) }
+        throw PythonError.alreadySet
+    }
+    var failed = false
+    for (index, item) in items.enumerated() {
+        if let item {
+            PyTuple_SetItem(tuple, index, item)  // steals
+        } else {
+            failed = true
+        }
+    }
+    if failed {
+        CSwiftSSLPy_DecRef(tuple)
+        throw PythonError.alreadySet
+    }
+    return tuple
+}
+
+/// Sets `dict[key] = value`, consuming the new reference `value`.
+func setItem(_ dict: PyObjectPointer, _ key: String, _ value: PyObjectPointer?) throws {
+    guard let value else { throw PythonError.alreadySet }
+    defer { CSwiftSSLPy_DecRef(value) }
+    try checkedStatus(PyDict_SetItemString(dict, key, value))
+}
+
+/// Reads the positional arguments of a METH_FASTCALL method.
+struct Arguments {
+    let vector: FastArguments
+    let count: Int
+    let function: String
+
+    init(_ vector: FastArguments, _ count: Py_ssize_t, function: String, expected: ClosedRange<Int>) throws {
+        self.vector = vector
+        self.count = count
+        self.function = function
+        if !expected.contains(count) {
+            let wanted = expected.lowerBound == expected.upperBound
+                ? "\(expected.lowerBound)" : "\(expected.lowerBound) to \(expected.upperBound)"
+            throw PythonError.typeError("\(function)() takes \(wanted) positional arguments but \(count) were given")
+        }
+    }
+
+    /// The argument at `index` (borrowed), or nil when absent.
+    subscript(index: Int) -> PyObjectPointer? {
+        guard index < count, let vector else { return nil }
+        return vector[index]
+    }
+
+    /// The argument at `index`, or nil for an absent argument or None.
+    func optional(_ index: Int) -> PyObjectPointer? {
+        guard let object = self[index], CSwiftSSLPy_IsNone(object) == 0 else { return nil }
+        return object
+    }
+
+    func object(_ index: Int) throws -> PyObjectPointer {
+        guard let object = self[index] else {
+            throw PythonError.typeError("\(function)() missing argument \(index + 1)")
+        }
+        return object
+    }
+
+    func int(_ index: Int) throws -> Int {
+        let value = PyLong_AsSsize_t(try object(index))
+        if value == -1, PyErr_Occurred() != nil { throw PythonError.alreadySet }
+        return value
+    }
+
+    func bool(_ index: Int) throws -> Bool {
+        let value = PyObject_IsTrue(try object(index))
+        try checkedStatus(value)
+        return value == 1
+    }
+
+    /// A socket timeout: None for blocking, else seconds.
+    func timeout(_ index: Int) throws -> IOTimeout {
+        guard let object = optional(index) else { return .blocking }
+        let seconds = PyFloat_AsDouble(object)
+        if seconds == -1, PyErr_Occurred() != nil { throw PythonError.alreadySet }
+        return .seconds(seconds)
+    }
+
+    func string(_ index: Int) throws -> String {
+        try pythonString(try object(index), what: "argument \(index + 1) of \(function)()")
+    }
+
+    func optionalString(_ index: Int) throws -> String? {
+        guard let object = optional(index) else { return nil }
+        return try pythonString(object, what: "argument \(index + 1) of \(function)()")
+    }
+}
+
+/// The text of a str; TypeError for anything else.
+func pythonString(_ object: PyObjectPointer, what: String) throws -> String {
+    guard CSwiftSSLPy_IsUnicode(object) != 0 else {
+        throw PythonError.typeError("\(what) must be str, not \(typeName(object))")
+    }
+    var size: Py_ssize_t = 0
+    guard let pointer = PyUnicode_AsUTF8AndSize(object, &size) else { throw PythonError.alreadySet }
+    return String(decoding: UnsafeRawBufferPointer(start: pointer, count: size), as: UTF8.self)
+}
+
+/// The name of an object's type, for messages.
+func typeName(_ object: PyObjectPointer) -> String {
+    guard let type = PyObject_Type(object) else { PyErr_Clear(); return "object" }
+    defer { CSwiftSSLPy_DecRef(type) }
+    guard let name = PyObject_GetAttrString(type, "__name__") else { PyErr_Clear(); return "object" }
+    defer { CSwiftSSLPy_DecRef(name) }
+    return (try? pythonString(name, what: "type name")) ?? "object"
+}
+
+/// Runs `body` with the contents of a bytes-like object (buffer protocol).
+func withBuffer<Result>(_ object: PyObjectPointer, writable: Bool = false,
+                        _ body: (UnsafeMutableRawBufferPointer) throws -> Result) throws -> Result {
+    var view = Py_buffer()
+    let flags = writable ? PyBUF_WRITABLE : PyBUF_SIMPLE
+    try checkedStatus(PyObject_GetBuffer(object, &view, flags))
+    defer { PyBuffer_Release(&view) }
+    return try body(UnsafeMutableRawBufferPointer(start: view.buf, count: view.len))
+}
+
+/// True when `object` supports the buffer protocol.
+func isBytesLike(_ object: PyObjectPointer) -> Bool {
+    PyObject_CheckBuffer(object) != 0
+}
+
+/// `object.name()`, as a new reference.
+func callMethod(_ object: PyObjectPointer, _ name: String) throws -> PyObjectPointer {
+    let method = try checked(PyObject_GetAttrString(object, name))
+    defer { CSwiftSSLPy_DecRef(method) }
+    return try checked(PyObject_CallNoArgs(method))
+}

@@ -1,0 +1,32 @@
+// The C half of the extension module: type objects and method tables whose entries are Swift
+// functions exported with @_cdecl from SwiftSSLPython. Nothing here knows about TLS.
+#ifndef SWIFTSSL_MODULE_H
+#define SWIFTSSL_MODULE_H
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/// The native object kinds; each wraps one retained Swift object.
+typedef enum {
+    SwiftSSLKindContext = 0,
+    SwiftSSLKindConnection = 1,
+    SwiftSSLKindMemoryBuffer = 2,
+    SwiftSSLKindCount = 3
+} SwiftSSLKind;
+
+/// A new native object of `kind` owning one retain of `core`, or NULL with an exception set.
+PyObject *swiftssl_wrap_core(SwiftSSLKind kind, void *core);
+/// Like swiftssl_wrap_core, but an instance of `type`, a Python subclass of the kind's type.
+PyObject *swiftssl_wrap_core_as(PyObject *type, SwiftSSLKind kind, void *core);
+/// The Swift object inside `object`, or NULL with TypeError set when it is not of `kind`.
+void *swiftssl_unwrap_core(PyObject *object, SwiftSSLKind kind);
+
+// Implemented in Swift (SwiftSSLPython).
+typedef PyObject *(*SwiftSSLFastMethod)(PyObject *, PyObject *const *, Py_ssize_t);
+void swiftssl_core_release(void *core);
+void *swiftssl_context_create(PyObject *args);
+void *swiftssl_memory_buffer_create(PyObject *args);
+
+#define SWIFTSSL_METHOD(name) PyObject *name(PyObject *, PyObject *const *, Py_ssize_t);
+#include "swiftssl_methods.def"
+#undef SWIFTSSL_METHOD
+#endif

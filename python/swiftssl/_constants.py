@@ -1,0 +1,88 @@
+"""Constants and enums with CPython 3.11's names and values."""
+
+import enum as _enum
+
+from . import _swiftssl
+
+
+class _SSLMethod(_enum.IntEnum):
+    PROTOCOL_SSLv23 = 2
+    PROTOCOL_TLS_CLIENT = 16
+    PROTOCOL_TLS_SERVER = 17
+    PROTOCOL_TLSv1 = 3
+    PROTOCOL_TLSv1_1 = 4
+    PROTOCOL_TLSv1_2 = 5
+
+
+# PROTOCOL_TLS is the same member as PROTOCOL_SSLv23, as in CPython.
+PROTOCOL_SSLv23 = PROTOCOL_TLS = _SSLMethod.PROTOCOL_SSLv23
+PROTOCOL_TLS_CLIENT = _SSLMethod.PROTOCOL_TLS_CLIENT
+PROTOCOL_TLS_SERVER = _SSLMethod.PROTOCOL_TLS_SERVER
+PROTOCOL_TLSv1 = _SSLMethod.PROTOCOL_TLSv1
+PROTOCOL_TLSv1_1 = _SSLMethod.PROTOCOL_TLSv1_1
+PROTOCOL_TLSv1_2 = _SSLMethod.PROTOCOL_TLSv1_2
+_PROTOCOL_NAMES = {member.value: name for name, member in _SSLMethod.__members__.items()}
+_PROTOCOL_NAMES[2] = "TLS"
+
+
+class VerifyMode(_enum.IntEnum):
+    CERT_NONE = 0
+    CERT_OPTIONAL = 1
+    CERT_REQUIRED = 2
+
+
+CERT_NONE = VerifyMode.CERT_NONE
+CERT_OPTIONAL = VerifyMode.CERT_OPTIONAL
+CERT_REQUIRED = VerifyMode.CERT_REQUIRED
+
+
+class TLSVersion(_enum.IntEnum):
+    MINIMUM_SUPPORTED = -2
+    MAXIMUM_SUPPORTED = -1
+    SSLv3 = 0x0300
+    TLSv1 = 0x0301
+    TLSv1_1 = 0x0302
+    TLSv1_2 = 0x0303
+    TLSv1_3 = 0x0304
+
+
+class VerifyFlags(_enum.IntFlag):
+    VERIFY_DEFAULT = 0
+    VERIFY_CRL_CHECK_LEAF = 0x4
+    VERIFY_CRL_CHECK_CHAIN = 0x4 | 0x8
+    VERIFY_X509_STRICT = 0x20
+    VERIFY_ALLOW_PROXY_CERTS = 0x40
+    VERIFY_X509_TRUSTED_FIRST = 0x8000
+    VERIFY_X509_PARTIAL_CHAIN = 0x80000
+
+
+globals().update(VerifyFlags.__members__)
+
+SSL_ERROR_SSL = 1
+SSL_ERROR_WANT_READ = 2
+SSL_ERROR_WANT_WRITE = 3
+SSL_ERROR_WANT_X509_LOOKUP = 4
+SSL_ERROR_SYSCALL = 5
+SSL_ERROR_ZERO_RETURN = 6
+SSL_ERROR_WANT_CONNECT = 7
+SSL_ERROR_EOF = 8
+SSL_ERROR_INVALID_ERROR_CODE = 10
+
+OPENSSL_VERSION, OPENSSL_VERSION_NUMBER, OPENSSL_VERSION_INFO = _swiftssl._openssl_version()
+
+HAS_SNI = True
+HAS_ECDH = True
+HAS_ALPN = True
+HAS_NPN = False
+HAS_NEVER_CHECK_COMMON_NAME = True
+HAS_SSLv2 = False
+HAS_SSLv3 = False
+HAS_TLSv1 = True
+HAS_TLSv1_1 = True
+HAS_TLSv1_2 = True
+HAS_TLSv1_3 = True
+CHANNEL_BINDING_TYPES = ["tls-unique"]
+
+_DEFAULT_CIPHERS = (
+    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
+)

@@ -1,0 +1,219 @@
+"""SSLContext: CPython 3.11's public surface over the native ``_SSLContext``."""
+
+import os
+import warnings
+
+from . import _swiftssl
+from ._constants import (
+    PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, CERT_NONE, CERT_REQUIRED,
+    TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
+)
+
+
+def _encode_hostname(hostname):
+    """A server_hostname as the ASCII the core sends: U-labels go to A-labels via IDNA."""
+    if hostname is None:
+        return None
+    if isinstance(hostname, str):
+        return hostname.encode("idna").decode("ascii")
+    return hostname.decode("ascii")
+
+
+class SSLContext(_swiftssl._SSLContext):
+    """A set of TLS settings, certificates and trust shared by many connections.
+
+    Beyond CPython: ``load_cert_chain`` and ``load_verify_locations`` also accept PEM content and
+    file-like objects (see the README).
+    """
+
+    sslsocket_class = None  # set by swiftssl/__init__.py
+    sslobject_class = None
+
+    def __new__(cls, protocol=None, *args, **kwargs):
+        if protocol is None:
+            warnings.warn(
+                "ssl.SSLContext() without protocol argument is deprecated.",
+                category=DeprecationWarning, stacklevel=2)
+            protocol = PROTOCOL_TLS
+        return super().__new__(cls, int(protocol))
+
+    def __init__(self, protocol=None, *args, **kwargs):
+        self._sni_callback = None
+
+    def __reduce__(self):
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    # -- connections ----------------------------------------------------------------------
+    def wrap_socket(self, sock, server_side=False, do_handshake_on_connect=True,
+                    suppress_ragged_eofs=True, server_hostname=None, session=None):
+        return self.sslsocket_class._create(
+            sock=sock, server_side=server_side,
+            do_handshake_on_connect=do_handshake_on_connect,
+            suppress_ragged_eofs=suppress_ragged_eofs,
+            server_hostname=server_hostname, context=self, session=session)
+
+    def wrap_bio(self, incoming, outgoing, server_side=False, server_hostname=None, session=None):
+        return self.sslobject_class._create(
+            incoming, outgoing, server_side=server_side,
+            server_hostname=_encode_hostname(server_hostname), session=session, context=self)
+
+    # -- credentials ----------------------------------------------------------------------
+    def load_cert_chain(self, certfile, keyfile=None, password=None):
+        """Loads the chain to present and its key from paths, PEM content, or file-like objects."""
+        self._load_cert_chain(certfile, keyfile, password)
+
+    def load_verify_locations(self, cafile=None, capath=None, cadata=None):
+        """Trusts the CAs in ``cafile`` (path, PEM content or file-like), ``capath``, ``cadata``."""
+        if cafile is None and capath is None and cadata is None:
+            raise TypeError("cafile, capath and cadata cannot be all omitted")
+        self._load_verify_locations(cafile, capath, cadata)
+
+    def load_default_certs(self, purpose=None):
+        self.set_default_verify_paths()
+
+    def get_ca_certs(self, binary_form=False):
+        return self._get_ca_certs(binary_form)
+
+    # -- settings -------------------------------------------------------------------------
+    @property
+    def protocol(self):
+        return _SSLMethod(self._get_protocol())
+
+    @property
+    def verify_mode(self):
+        return VerifyMode(self._get_verify_mode())
+
+    @verify_mode.setter
+    def verify_mode(self, value):
+        self._set_verify_mode(int(value))
+
+    @property
+    def check_hostname(self):
+        return self._get_check_hostname()
+
+    @check_hostname.setter
+    def check_hostname(self, value):
+        self._set_check_hostname(bool(value))
+
+    @property
+    def hostname_checks_common_name(self):
+        return self._get_hostname_checks_common_name()
+
+    @hostname_checks_common_name.setter
+    def hostname_checks_common_name(self, value):
+        self._set_hostname_checks_common_name(bool(value))
+
+    @property
+    def verify_flags(self):
+        return VerifyFlags(self._get_verify_flags())
+
+    @verify_flags.setter
+    def verify_flags(self, value):
+        self._set_verify_flags(int(value))
+
+    @property
+    def options(self):
+        return self._get_options()
+
+    @options.setter
+    def options(self, value):
+        self._set_options(int(value))
+
+    @property
+    def minimum_version(self):
+        return TLSVersion(self._get_minimum_version())
+
+    @minimum_version.setter
+    def minimum_version(self, value):
+        self._set_minimum_version(int(value))
+
+    @property
+    def maximum_version(self):
+        return TLSVersion(self._get_maximum_version())
+
+    @maximum_version.setter
+    def maximum_version(self, value):
+        self._set_maximum_version(int(value))
+
+    @property
+    def security_level(self):
+        return self._get_security_level()
+
+    @property
+    def sni_callback(self):
+        return self._sni_callback
+
+    @sni_callback.setter
+    def sni_callback(self, callback):
+        if self.protocol == PROTOCOL_TLS_CLIENT:
+            raise ValueError("sni_callback cannot be set on TLS_CLIENT context")
+        self._set_sni_callback(callback)
+        self._sni_callback = callback
+
+    def set_servername_callback(self, server_name_callback):
+        """Deprecated alias of ``sni_callback`` that passes the name through unchanged."""
+        self.sni_callback = server_name_callback
+
+
+def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=None):
+    """A client (or, for CLIENT_AUTH, server) context with CPython's secure defaults."""
+    from ._purpose import Purpose
+    if purpose is None:
+        purpose = Purpose.SERVER_AUTH
+    if purpose == Purpose.SERVER_AUTH:
+        context = SSLContext(PROTOCOL_TLS_CLIENT)
+        context.verify_mode = CERT_REQUIRED
+        context.check_hostname = True
+    elif purpose == Purpose.CLIENT_AUTH:
+        context = SSLContext(PROTOCOL_TLS_SERVER)
+    else:
+        raise ValueError(purpose)
+    if cafile or capath or cadata:
+        context.load_verify_locations(cafile, capath, cadata)
+    elif context.verify_mode != CERT_NONE:
+        context.load_default_certs(purpose)
+    return context
+
+
+def _create_unverified_context(protocol=None, *, cert_reqs=CERT_NONE, check_hostname=False,
+                               purpose=None, certfile=None, keyfile=None,
+                               cafile=None, capath=None, cadata=None):
+    """A context that does not verify the peer unless asked: for stdlib internals and tests."""
+    from ._purpose import Purpose
+    if purpose is None:
+        purpose = Purpose.SERVER_AUTH
+    if protocol is None:
+        protocol = PROTOCOL_TLS_CLIENT if purpose == Purpose.SERVER_AUTH else PROTOCOL_TLS_SERVER
+    context = SSLContext(protocol)
+    context.check_hostname = check_hostname
+    if cert_reqs is not None:
+        context.verify_mode = cert_reqs
+    if check_hostname:
+        context.check_hostname = True
+    if keyfile and not certfile:
+        raise ValueError("certfile must be specified")
+    if certfile or keyfile:
+        context.load_cert_chain(certfile, keyfile)
+    if cafile or capath or cadata:
+        context.load_verify_locations(cafile, capath, cadata)
+    elif context.verify_mode != CERT_NONE:
+        context.load_default_certs(purpose)
+    return context
+
+
+_create_stdlib_context = _create_unverified_context
+
+
+def _https_verification_enabled():
+    """PEP 493: HTTPS is verified unless PYTHONHTTPSVERIFY=0 (App Engine sets 1 to ask for it)."""
+    return os.environ.get("PYTHONHTTPSVERIFY", "1") != "0"
+
+
+def _create_default_https_context(*args, **kwargs):
+    """The context http.client and urllib use: verified, unless PYTHONHTTPSVERIFY=0.
+
+    The variable is read on each call, so a program may set it after importing swiftssl.
+    """
+    if _https_verification_enabled():
+        return create_default_context(*args, **kwargs)
+    return _create_unverified_context(*args, **kwargs)

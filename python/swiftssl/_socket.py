@@ -1,0 +1,378 @@
+"""SSLSocket (a ``socket.socket`` subclass) and SSLObject: adapters over the native connection.
+
+All TLS work happens in the native ``_SSLSocket``; this file only does what CPython's ``ssl.py``
+does at the socket level: lifecycle, connected checks, flags, and the socket timeout passed to
+each native call so that timeouts and non-blocking mode behave like a plain socket's.
+"""
+
+import errno as _errno
+import socket as _socket
+
+from ._errors import SSLError
+from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
+
+
+class SSLSocket(_socket.socket):
+    """A TLS connection that is also a socket; made by ``SSLContext.wrap_socket`` or ``wrap_socket``."""
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError(
+            f"{self.__class__.__name__} does not have a public constructor. "
+            "Instances are returned by SSLContext.wrap_socket().")
+
+    @classmethod
+    def _create(cls, sock, server_side=False, do_handshake_on_connect=True,
+                suppress_ragged_eofs=True, server_hostname=None, context=None, session=None):
+        if sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_TYPE) != _socket.SOCK_STREAM:
+            raise NotImplementedError("only stream sockets are supported")
+        if server_side:
+            if server_hostname:
+                raise ValueError("server_hostname can only be specified in client mode")
+            if session is not None:
+                raise ValueError("session can only be specified in client mode")
+        if context.check_hostname and not server_hostname:
+            raise ValueError("check_hostname requires server_hostname")
+
+        timeout = sock.gettimeout()
+        self = cls.__new__(cls, sock.family, sock.type, sock.proto, fileno=sock.fileno())
+        _socket.socket.__init__(self, sock.family, sock.type, sock.proto, fileno=sock.fileno())
+        sock.detach()
+        try:
+            self._context = context
+            self._session = session
+            self._closed = False
+            self._sslobj = None
+            self.server_side = server_side
+            from ._context import _encode_hostname
+            self.server_hostname = _encode_hostname(server_hostname)
+            self.do_handshake_on_connect = do_handshake_on_connect
+            self.suppress_ragged_eofs = suppress_ragged_eofs
+            connected = self._probe_connected()
+            self.settimeout(timeout)
+            self._connected = connected
+            if connected:
+                self._sslobj = context._wrap_fd(self.fileno(), server_side, self.server_hostname, self)
+                if do_handshake_on_connect:
+                    if self.gettimeout() == 0.0:
+                        raise ValueError("do_handshake_on_connect should not be specified for non-blocking sockets")
+                    self.do_handshake()
+        except BaseException:
+            try:
+                self.close()
+            except OSError:
+                pass
+            raise
+        return self
+
+    def _probe_connected(self):
+        """True when the socket is connected; refuses plaintext that arrived before TLS."""
+        try:
+            self.getpeername()
+            return True
+        except OSError as error:
+            if error.errno != _errno.ENOTCONN:
+                raise
+        blocking = self.getblocking()
+        self.setblocking(False)
+        try:
+            early = super().recv(1)
+        except OSError as error:
+            if error.errno not in (_errno.ENOTCONN, _errno.EINVAL):
+                raise
+            early = b""
+        finally:
+            self.setblocking(blocking)
+        if early:
+            message = "Closed before TLS handshake with data in recv buffer."
+            failure = SSLError(_errno.ENOTCONN, message)
+            failure.reason = message
+            failure.library = None
+            raise failure
+        return False
+
+    # -- properties -----------------------------------------------------------------------
+    @property
+    def context(self):
+        return self._context
+
+    @context.setter
+    def context(self, context):
+        if self._sslobj is not None:
+            self._sslobj._set_context(context)
+        self._context = context
+
+    @property
+    def session(self):
+        return self._session
+
+    @property
+    def session_reused(self):
+        return False if self._sslobj is None else None
+
+    def __repr__(self):
+        return super().__repr__().replace("<socket.socket", f"<{type(self).__module__}.{type(self).__name__}", 1)
+
+    # -- TLS operations -------------------------------------------------------------------
+    def _check_connected(self):
+        if not self._connected:
+            # Raises ENOTCONN for an unconnected socket, as CPython's check does.
+            self.getpeername()
+
+    def do_handshake(self, block=False):
+        self._check_connected()
+        timeout = self.gettimeout()
+        if timeout == 0.0 and block:
+            timeout = None
+        self._sslobj.do_handshake(timeout)
+
+    def read(self, len=1024, buffer=None):
+        if self._sslobj is None:
+            raise ValueError("Read on closed or unwrapped SSL socket.")
+        try:
+            return self._sslobj.read(len, buffer, self.gettimeout())
+        except SSLError as error:
+            if error.args[0] == SSL_ERROR_EOF and self.suppress_ragged_eofs:
+                return 0 if buffer is not None else b""
+            raise
+
+    def write(self, data):
+        if self._sslobj is None:
+            raise ValueError("Write on closed or unwrapped SSL socket.")
+        return self._sslobj.write(data, self.gettimeout())
+
+    def getpeercert(self, binary_form=False):
+        self._check_connected()
+        if self._sslobj is None:
+            return None
+        return self._sslobj.getpeercert(binary_form)
+
+    def cipher(self):
+        return None if self._sslobj is None else self._sslobj.cipher()
+
+    def shared_ciphers(self):
+        return None
+
+    def compression(self):
+        return None
+
+    def version(self):
+        return None if self._sslobj is None else self._sslobj.version()
+
+    def selected_alpn_protocol(self):
+        return None
+
+    def selected_npn_protocol(self):
+        return None
+
+    def pending(self):
+        return 0 if self._sslobj is None else self._sslobj.pending()
+
+    def get_channel_binding(self, cb_type="tls-unique"):
+        if cb_type not in CHANNEL_BINDING_TYPES:
+            raise ValueError(f"{cb_type} channel binding type not implemented")
+        return None
+
+    # -- socket methods -------------------------------------------------------------------
+    def _refuse_flags(self, flags, operation):
+        if flags != 0:
+            raise ValueError(f"non-zero flags not allowed in calls to {operation}() on {self.__class__}")
+
+    def send(self, data, flags=0):
+        if self._sslobj is None:
+            return super().send(data, flags)
+        self._refuse_flags(flags, "send")
+        return self._sslobj.write(data, self.gettimeout())
+
+    def sendall(self, data, flags=0):
+        if self._sslobj is None:
+            return super().sendall(data, flags)
+        self._refuse_flags(flags, "sendall")
+        timeout = self.gettimeout()
+        with memoryview(data) as view, view.cast("B") as octets:
+            sent = 0
+            total = len(octets)
+            while sent < total:
+                sent += self._sslobj.write(octets[sent:], timeout)
+
+    def recv(self, buflen=1024, flags=0):
+        if self._sslobj is None:
+            return super().recv(buflen, flags)
+        self._refuse_flags(flags, "recv")
+        return self.read(buflen)
+
+    def recv_into(self, buffer, nbytes=None, flags=0):
+        if nbytes is None:
+            nbytes = memoryview(buffer).nbytes or 1024
+        if self._sslobj is None:
+            return super().recv_into(buffer, nbytes, flags)
+        self._refuse_flags(flags, "recv_into")
+        return self.read(nbytes, buffer)
+
+    def sendto(self, data, flags_or_addr, addr=None):
+        if self._sslobj is not None:
+            raise ValueError(f"sendto not allowed on instances of {self.__class__}")
+        if addr is None:
+            return super().sendto(data, flags_or_addr)
+        return super().sendto(data, flags_or_addr, addr)
+
+    def recvfrom(self, buflen=1024, flags=0):
+        if self._sslobj is not None:
+            raise ValueError(f"recvfrom not allowed on instances of {self.__class__}")
+        return super().recvfrom(buflen, flags)
+
+    def recvfrom_into(self, buffer, nbytes=None, flags=0):
+        if self._sslobj is not None:
+            raise ValueError(f"recvfrom_into not allowed on instances of {self.__class__}")
+        return super().recvfrom_into(buffer, nbytes, flags)
+
+    def sendmsg(self, *args, **kwargs):
+        raise NotImplementedError(f"sendmsg not allowed on instances of {self.__class__}")
+
+    def recvmsg(self, *args, **kwargs):
+        raise NotImplementedError(f"recvmsg not allowed on instances of {self.__class__}")
+
+    def recvmsg_into(self, *args, **kwargs):
+        raise NotImplementedError(f"recvmsg_into not allowed on instances of {self.__class__}")
+
+    def dup(self):
+        raise NotImplementedError(f"Can't dup() {self.__class__.__name__} instances")
+
+    def shutdown(self, how):
+        self._sslobj = None
+        super().shutdown(how)
+
+    def unwrap(self):
+        """Ends TLS with close_notify both ways; the socket then carries plaintext."""
+        if self._sslobj is None:
+            raise ValueError("No SSL wrapper around " + str(self))
+        self._sslobj.shutdown(self.gettimeout())
+        self._sslobj = None
+        return self
+
+    def _real_close(self):
+        self._sslobj = None
+        super()._real_close()
+
+    # -- client side ----------------------------------------------------------------------
+    def _real_connect(self, address, connect_ex):
+        if self.server_side:
+            raise ValueError("can't connect in server-side mode")
+        if self._connected or self._sslobj is not None:
+            raise ValueError("attempt to connect already-connected SSLSocket!")
+        self._sslobj = self.context._wrap_fd(self.fileno(), False, self.server_hostname, self)
+        try:
+            if connect_ex:
+                result = super().connect_ex(address)
+            else:
+                result = None
+                super().connect(address)
+            if not result:
+                self._connected = True
+                if self.do_handshake_on_connect:
+                    self.do_handshake()
+            return result
+        except (OSError, ValueError):
+            self._sslobj = None
+            raise
+
+    def connect(self, address):
+        self._real_connect(address, False)
+
+    def connect_ex(self, address):
+        return self._real_connect(address, True)
+
+    def accept(self):
+        connection, address = super().accept()
+        connection = self.context.wrap_socket(
+            connection, do_handshake_on_connect=self.do_handshake_on_connect,
+            suppress_ragged_eofs=self.suppress_ragged_eofs, server_side=True)
+        return connection, address
+
+
+class SSLObject:
+    """TLS over two MemoryBIOs, for callers that move the bytes themselves (asyncio)."""
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError(
+            f"{self.__class__.__name__} does not have a public constructor. "
+            "Instances are returned by SSLContext.wrap_bio().")
+
+    @classmethod
+    def _create(cls, incoming, outgoing, server_side=False, server_hostname=None,
+                session=None, context=None):
+        self = cls.__new__(cls)
+        self._context = context
+        self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)
+        self._server_side = server_side
+        self._server_hostname = server_hostname
+        self._session = session
+        return self
+
+    @property
+    def context(self):
+        return self._context
+
+    @context.setter
+    def context(self, context):
+        self._sslobj._set_context(context)
+        self._context = context
+
+    @property
+    def server_side(self):
+        return self._server_side
+
+    @property
+    def server_hostname(self):
+        return self._server_hostname
+
+    @property
+    def session(self):
+        return self._session
+
+    @property
+    def session_reused(self):
+        return None
+
+    def read(self, len=1024, buffer=None):
+        return self._sslobj.read(len, buffer, 0.0)
+
+    def write(self, data):
+        return self._sslobj.write(data, 0.0)
+
+    def getpeercert(self, binary_form=False):
+        return self._sslobj.getpeercert(binary_form)
+
+    def selected_alpn_protocol(self):
+        return None
+
+    def selected_npn_protocol(self):
+        return None
+
+    def cipher(self):
+        return self._sslobj.cipher()
+
+    def shared_ciphers(self):
+        return None
+
+    def compression(self):
+        return None
+
+    def pending(self):
+        return self._sslobj.pending()
+
+    def do_handshake(self):
+        self._sslobj.do_handshake(0.0)
+
+    def unwrap(self):
+        return self._sslobj.shutdown(0.0)
+
+    def get_channel_binding(self, cb_type="tls-unique"):
+        if cb_type not in CHANNEL_BINDING_TYPES:
+            raise ValueError(f"{cb_type} channel binding type not implemented")
+        return None
+
+    def version(self):
+        return self._sslobj.version()
+
+    def verify_client_post_handshake(self):
+        raise NotImplementedError("post-handshake authentication is not supported yet")
