@@ -29,7 +29,8 @@ enum CertificateDecoder {
         }
         let subject = try distinguishedName(subjectName)
         let issuer = try distinguishedName(issuerName)
-        let version = Int(X509_get_version(x509)) + 1
+        // Wrapping, as CPython's C addition does in practice; a parsed version is 0…2 anyway.
+        let version = Int(X509_get_version(x509)) &+ 1
 
         let printer = try LinePrinter()
         let serialNumber = try printer.text("serial number") { bio in

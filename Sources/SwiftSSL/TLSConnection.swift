@@ -157,7 +157,7 @@ public final class TLSConnection {
 
     /// Runs the handshake to completion.
     public func handshake(timeout: IOTimeout = .blocking, onInterrupt: () throws -> Void = {}) throws {
-        try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+        _ = try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
             (SSL_do_handshake(ssl), 0)
         }
     }

@@ -1,0 +1,208 @@
+import XCTest
+@testable import SwiftSSL
+
+/// Real handshakes over loopback TCP and over memory buffers.
+final class TLSConnectionTests: XCTestCase {
+    func makeServerContext(protocol selection: TLSProtocol = .tlsServer) throws -> TLSContext {
+        let context = try TLSContext(protocol: selection)
+        try context.loadCertificateChain(certificate: .path(TestPKI.leafChain), privateKey: .path(TestPKI.leafKey))
+        return context
+    }
+
+    func makeClientContext() throws -> TLSContext {
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
+        return context
+    }
+
+    func testVerifiedHandshakeAndEchoOverLoopback() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        let server = Background { () -> [UInt8] in
+            let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
+            try connection.handshake(timeout: LoopbackPair.serverTimeout)
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let count = try buffer.withUnsafeMutableBytes { try connection.read(into: $0, timeout: LoopbackPair.serverTimeout) }
+            _ = try buffer[0..<count].withUnsafeBytes { try connection.write($0, timeout: LoopbackPair.serverTimeout) }
+            try connection.shutdown(timeout: LoopbackPair.serverTimeout)
+            return Array(buffer[0..<count])
+        }
+        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        try client.handshake()
+        XCTAssertEqual(client.negotiatedVersion, "TLSv1.3")
+        XCTAssertNotNil(client.negotiatedCipher)
+        XCTAssertEqual(try client.peerCertificate?.info.subject.commonNames, ["localhost"])
+        _ = try Array("ping".utf8).withUnsafeBytes { try client.write($0) }
+        var reply = [UInt8](repeating: 0, count: 64)
+        let count = try reply.withUnsafeMutableBytes { try client.read(into: $0) }
+        XCTAssertEqual(Array(reply[0..<count]), Array("ping".utf8))
+        // The server's close_notify ends the stream in order: a read returns 0, not an error.
+        let end = try reply.withUnsafeMutableBytes { try client.read(into: $0) }
+        XCTAssertEqual(end, 0)
+        // Our close_notify completes the server's two-way shutdown.
+        try client.shutdown()
+        XCTAssertEqual(try server.wait(), Array("ping".utf8))
+    }
+
+    func testWrongHostnameFailsVerificationWithCode62() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "example.com")
+        XCTAssertThrowsError(try client.handshake()) { error in
+            let failure = error as? TLSError
+            XCTAssertEqual(failure?.kind, .certificateVerification)
+            XCTAssertEqual(failure?.verifyCode, 62)
+            XCTAssertEqual(failure?.reason, "CERTIFICATE_VERIFY_FAILED")
+            XCTAssertEqual(failure?.verifyMessage, "Hostname mismatch, certificate is not valid for 'example.com'.")
+        }
+        pair.shutdownClient()
+        XCTAssertThrowsError(try server.wait())
+    }
+
+    func testUnknownCAFailsWithCode20() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let untrusting = try TLSContext(protocol: .tlsClient)
+        let client = try TLSConnection(context: untrusting, socket: pair.client, serverHostname: "localhost")
+        XCTAssertThrowsError(try client.handshake()) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .certificateVerification)
+            XCTAssertEqual((error as? TLSError)?.verifyCode, 20)
+        }
+        pair.shutdownClient()
+        XCTAssertThrowsError(try server.wait())
+    }
+
+    func testPinnedTLS12NegotiatesExactlyTLS12() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let pinned = try TLSContext(protocol: .tlsv1_2)
+        let client = try TLSConnection(context: pinned, socket: pair.client)
+        try client.handshake()
+        XCTAssertEqual(client.negotiatedVersion, "TLSv1.2")
+        try server.wait()
+    }
+
+    func testPinnedTLS12AgainstTLS13OnlyServerFails() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        try serverContext.setMinimumVersion(.tlsv1_3)
+        let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let client = try TLSConnection(context: try TLSContext(protocol: .tlsv1_2), socket: pair.client)
+        XCTAssertThrowsError(try client.handshake()) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .ssl)
+        }
+        pair.shutdownClient()
+        XCTAssertThrowsError(try server.wait())
+    }
+
+    func testDefaultProtocolRefusesTLS10Peer() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext(protocol: .tlsv1)
+        let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let client = try TLSConnection(context: try TLSContext(protocol: .tls), socket: pair.client)
+        XCTAssertThrowsError(try client.handshake())
+        pair.shutdownClient()
+        XCTAssertThrowsError(try server.wait())
+    }
+
+    func testExplicitTLS10PinNegotiatesTLS10() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext(protocol: .tlsv1)
+        let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let pinned = try TLSContext(protocol: .tlsv1)
+        XCTAssertEqual(pinned.securityLevel, 0)
+        let client = try TLSConnection(context: pinned, socket: pair.client)
+        try client.handshake()
+        XCTAssertEqual(client.negotiatedVersion, "TLSv1")
+        try server.wait()
+    }
+
+    func testReadTimesOutOnSilentPeer() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        let server = Background { () -> TLSConnection in
+            let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
+            try connection.handshake(timeout: LoopbackPair.serverTimeout)
+            return connection
+        }
+        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        try client.handshake()
+        let serverConnection = try server.wait()
+        _ = fcntl(pair.client, F_SETFL, fcntl(pair.client, F_GETFL) | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let started = MonotonicInstant.now()
+        XCTAssertThrowsError(try buffer.withUnsafeMutableBytes { try client.read(into: $0, timeout: .seconds(0.2)) }) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .timeout)
+            XCTAssertEqual((error as? TLSError)?.message, "The read operation timed out")
+        }
+        XCTAssertGreaterThanOrEqual(MonotonicInstant.now().nanoseconds - started.nanoseconds, 150_000_000)
+        XCTAssertThrowsError(try buffer.withUnsafeMutableBytes { try client.read(into: $0, timeout: .nonBlocking) }) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .wantRead)
+        }
+        withExtendedLifetime(serverConnection) {}
+    }
+
+    func testMemoryTransportHandshakeAndTransfer() throws {
+        let clientIn = try TLSMemoryBuffer(), clientOut = try TLSMemoryBuffer()
+        let serverIn = try TLSMemoryBuffer(), serverOut = try TLSMemoryBuffer()
+        let client = try TLSConnection(context: try makeClientContext(), incoming: clientIn, outgoing: clientOut,
+                                       serverHostname: "localhost")
+        let server = try TLSConnection(context: try makeServerContext(), incoming: serverIn, outgoing: serverOut,
+                                       serverSide: true)
+        func pump() throws {
+            try clientOut.read().withUnsafeBytes { _ = try serverIn.write($0) }
+            try serverOut.read().withUnsafeBytes { _ = try clientIn.write($0) }
+        }
+        for _ in 0..<10 where !(client.isHandshakeComplete && server.isHandshakeComplete) {
+            for connection in [client, server] {
+                do { try connection.handshake(timeout: LoopbackPair.serverTimeout) } catch let error as TLSError where error.kind == .wantRead {}
+            }
+            try pump()
+        }
+        XCTAssertTrue(client.isHandshakeComplete && server.isHandshakeComplete)
+        let message = [UInt8](repeating: 7, count: 100_000)
+        _ = try message.withUnsafeBytes { try client.write($0) }
+        try pump()
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while received.count < message.count {
+            let count = try buffer.withUnsafeMutableBytes { try server.read(into: $0) }
+            received += buffer[0..<count]
+        }
+        XCTAssertEqual(received, message)
+    }
+
+    func testServerNameCallbackSwitchesContext() throws {
+        let pair = try LoopbackPair()
+        let fallback = try TLSContext(protocol: .tlsServer)
+        try fallback.loadCertificateChain(certificate: .path(TestPKI.selfSignedCertificate), privateKey: .path(TestPKI.selfSignedKey))
+        let tenant = try makeServerContext()
+        var seenName: String?
+        fallback.serverNameCallback = { connection, name in
+            seenName = name
+            connection.switchContext(to: tenant)
+            return .accept
+        }
+        let server = Background { try TLSConnection(context: fallback, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
+        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        try client.handshake()
+        try server.wait()
+        XCTAssertEqual(seenName, "localhost")
+        XCTAssertEqual(try client.peerCertificate?.info.issuer.commonNames, ["swiftssl test intermediate"])
+    }
+
+    func testHostnameRulesMatchCPython() throws {
+        let context = try TLSContext(protocol: .tlsClient)
+        let pair = try LoopbackPair()
+        XCTAssertThrowsError(try TLSConnection(context: context, socket: pair.client)) { error in
+            XCTAssertEqual((error as? TLSError)?.message, "check_hostname requires server_hostname")
+        }
+        XCTAssertThrowsError(try TLSConnection(context: context, socket: pair.client, serverHostname: ".example.com"))
+        XCTAssertThrowsError(try TLSConnection(context: context, socket: pair.client, serverSide: true, serverHostname: "x")) { error in
+            XCTAssertEqual((error as? TLSError)?.message, "server_hostname can only be specified in client mode")
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import XCTest
+@testable import SwiftSSL
+
+/// Context defaults (CPython 3.11's), setters, and credential loading from paths, memory and readers.
+final class TLSContextTests: XCTestCase {
+    func testClientDefaultsMatchCPython() throws {
+        let context = try TLSContext(protocol: .tlsClient)
+        XCTAssertEqual(context.verifyMode, .required)
+        XCTAssertTrue(context.checkHostname)
+        XCTAssertEqual(context.minimumVersion, .tlsv1_2)
+        XCTAssertEqual(context.maximumVersion, .maximumSupported)
+        XCTAssertEqual(context.options, 0x8252_0050)
+        XCTAssertEqual(context.verifyFlags, 0x8000)
+        XCTAssertEqual(context.securityLevel, 2)
+        XCTAssertEqual(context.ciphers.count, 17)
+    }
+
+    func testServerAndGenericDefaults() throws {
+        XCTAssertEqual(try TLSContext(protocol: .tlsServer).verifyMode, .none)
+        XCTAssertFalse(try TLSContext(protocol: .tls).checkHostname)
+    }
+
+    func testVerifyModeNoneRefusedWhileCheckingHostnames() throws {
+        let context = try TLSContext(protocol: .tlsClient)
+        XCTAssertThrowsError(try context.setVerifyMode(.none)) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .invalidArgument)
+        }
+        try context.setCheckHostname(false)
+        try context.setVerifyMode(.none)
+        XCTAssertEqual(context.verifyMode, .none)
+        try context.setCheckHostname(true)
+        XCTAssertEqual(context.verifyMode, .required, "turning hostname checks on upgrades CERT_NONE")
+    }
+
+    func testPinnedContextRefusesVersionChanges() throws {
+        let context = try TLSContext(protocol: .tlsv1_2)
+        XCTAssertThrowsError(try context.setMinimumVersion(.tlsv1_3))
+    }
+
+    func testBadCipherStringSaysNoCipherCanBeSelected() throws {
+        let context = try TLSContext(protocol: .tls)
+        XCTAssertThrowsError(try context.setCiphers("NOT-A-CIPHER")) { error in
+            XCTAssertEqual((error as? TLSError)?.message, "No cipher can be selected.")
+        }
+    }
+
+    func testCertificateChainFromMemoryAndReader() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        try context.loadCertificateChain(
+            certificate: .memory(TestPKI.contents(TestPKI.leafChain)),
+            privateKey: .reader { SensitiveBytes(copying: TestPKI.contents(TestPKI.leafKey)) })
+        let combined = TestPKI.contents(TestPKI.leafChain) + TestPKI.contents(TestPKI.leafKey)
+        try TLSContext(protocol: .tlsServer).loadCertificateChain(certificate: .memory(combined))
+    }
+
+    func testEncryptedKeyWithPasswordAndCallback() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        try context.loadCertificateChain(
+            certificate: .path(TestPKI.leafCertificate), privateKey: .path(TestPKI.leafEncryptedKey),
+            password: .text(TestPKI.keyPassword))
+        var asked = 0
+        try context.loadCertificateChain(
+            certificate: .path(TestPKI.leafCertificate), privateKey: .path(TestPKI.leafEncryptedKey),
+            password: .callback { asked += 1; return SensitiveBytes(copying: TestPKI.keyPassword.utf8) })
+        XCTAssertEqual(asked, 1)
+    }
+
+    func testWrongPasswordAndMissingPasswordAreTLSErrors() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        for password in [PasswordSource.text("wrong"), nil] {
+            XCTAssertThrowsError(try context.loadCertificateChain(
+                certificate: .path(TestPKI.leafCertificate), privateKey: .path(TestPKI.leafEncryptedKey),
+                password: password)) { error in
+                XCTAssertEqual((error as? TLSError)?.message, "[SSL] PEM lib (swiftssl)")
+            }
+        }
+    }
+
+    func testPasswordCallbackErrorPropagatesUnchanged() throws {
+        struct Refused: Error {}
+        let context = try TLSContext(protocol: .tlsServer)
+        XCTAssertThrowsError(try context.loadCertificateChain(
+            certificate: .path(TestPKI.leafCertificate), privateKey: .path(TestPKI.leafEncryptedKey),
+            password: .callback { throw Refused() })) { error in
+            XCTAssertTrue(error is Refused)
+        }
+    }
+
+    func testTooLongPasswordIsInvalidArgument() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        XCTAssertThrowsError(try context.loadCertificateChain(
+            certificate: .path(TestPKI.leafCertificate), privateKey: .path(TestPKI.leafEncryptedKey),
+            password: .text(String(repeating: "x", count: 1025)))) { error in
+            XCTAssertEqual((error as? TLSError)?.message, "password cannot be longer than 1024 bytes")
+        }
+    }
+
+    func testMismatchedKeyIsKeyValuesMismatch() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        XCTAssertThrowsError(try context.loadCertificateChain(
+            certificate: .path(TestPKI.intermediateCertificate), privateKey: .path(TestPKI.selfSignedKey))) { error in
+            // Both EC keys, so OpenSSL compares them (keys of another type fill another slot).
+            XCTAssertEqual((error as? TLSError)?.reason, "KEY_VALUES_MISMATCH")
+        }
+    }
+
+    func testMissingFileIsSystemErrorWithErrno() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        XCTAssertThrowsError(try context.loadCertificateChain(certificate: .path("/nonexistent/cert.pem"))) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .system)
+            XCTAssertEqual((error as? TLSError)?.code, ENOENT)
+        }
+    }
+
+    func testGarbageIsPEMLibNotACrash() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        for garbage in [[UInt8](), Array("-----BEGIN CERTIFICATE-----\nnot base64\n".utf8), [0x30, 0x82, 0xff, 0xff]] {
+            XCTAssertThrowsError(try context.loadCertificateChain(certificate: .memory(garbage)))
+            XCTAssertThrowsError(try context.loadVerifyLocations(data: .memory(garbage)))
+        }
+    }
+
+    func testTrustStoreFromPEMAndDER() throws {
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.loadVerifyLocations(data: .memory(TestPKI.contents(TestPKI.rootCertificate)))
+        let der = try Certificate(bytes: TestPKI.contents(TestPKI.intermediateCertificate)).derBytes
+        try context.loadVerifyLocations(data: .memory(der))
+        // Loading the same CA twice is harmless.
+        try context.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
+        XCTAssertEqual(context.trustedCertificates().count, 2)
+    }
+
+    func testContextCacheSharesByContentAndFreezes() throws {
+        let cache = TLSContextCache(capacity: 4)
+        var configuration = TLSConfiguration(protocol: .tls)
+        configuration.verifyMode = .required
+        configuration.trustRoots = .certificates(.memory(TestPKI.contents(TestPKI.rootCertificate)))
+        let first = try cache.context(for: configuration)
+        configuration.trustRoots = .certificates(.reader { SensitiveBytes(copying: TestPKI.contents(TestPKI.rootCertificate)) })
+        let second = try cache.context(for: configuration)
+        XCTAssertTrue(first === second, "same content, different source: one context")
+        configuration.trustRoots = .certificates(.path(TestPKI.intermediateCertificate))
+        XCTAssertFalse(first === (try cache.context(for: configuration)))
+        XCTAssertThrowsError(try first.setVerifyMode(.none))
+        XCTAssertEqual(cache.count, 2)
+    }
+}
