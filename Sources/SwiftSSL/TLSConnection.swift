@@ -80,6 +80,16 @@ public final class TLSConnection {
         } else if SSL_set_fd(ssl, descriptor) != 1 {
             throw TLSError.fromQueue("could not attach the socket")
         }
+        if context.postHandshakeAuthentication {
+            if serverSide {
+                let mode = SSL_get_verify_mode(ssl)
+                if mode & SSL_VERIFY_PEER != 0 {
+                    SSL_set_verify(ssl, mode | SSL_VERIFY_POST_HANDSHAKE, nil)
+                }
+            } else {
+                SSL_set_post_handshake_auth(ssl, 1)
+            }
+        }
         if serverSide {
             SSL_set_accept_state(ssl)
         } else {
@@ -208,6 +218,15 @@ public final class TLSConnection {
             if try !waitToRetry(failure, operation: "read", timeout: timeout, onInterrupt: onInterrupt) {
                 throw failure
             }
+        }
+    }
+
+    /// Asks the client for its certificate after the handshake (TLS 1.3, server side, with
+    /// post-handshake authentication enabled); the request goes out with the next write or read.
+    public func requestPostHandshakeAuthentication() throws {
+        OpenSSLErrorQueue.clear()
+        if SSL_verify_client_post_handshake(ssl) != 1 {
+            throw TLSError.fromQueue("post-handshake authentication failed")
         }
     }
 

@@ -24,6 +24,10 @@ public final class TLSContext {
     public var serverNameCallback: ServerNameCallback? {
         didSet { installServerNameCallback() }
     }
+    /// The ALPN names in wire format, kept alive for OpenSSL's selection callback.
+    var alpnProtocols: ALPNProtocolList?
+    /// Whether connections allow TLS 1.3 post-handshake client authentication.
+    public private(set) var postHandshakeAuthentication = false
     /// True once the context is shared through ``TLSContextCache``: changing it would change
     /// every connection that shares it, so setters then throw.
     public internal(set) var isFrozen = false
@@ -88,7 +92,7 @@ public final class TLSContext {
 
     private var selection: TLSProtocol { protocolSelection }
 
-    private func requireMutable() throws {
+    func requireMutable() throws {
         if isFrozen {
             throw TLSError.invalidState(
                 "this context is shared by the wrap_socket cache and cannot be changed; make an SSLContext instead")
@@ -148,6 +152,12 @@ public final class TLSContext {
             || X509_VERIFY_PARAM_set_flags(parameters, flags & ~current) != 1 {
             throw TLSError.fromQueue("could not set verify flags")
         }
+    }
+
+    /// Allows (client) or prepares to request (server) TLS 1.3 post-handshake authentication.
+    public func setPostHandshakeAuthentication(_ enabled: Bool) throws {
+        try requireMutable()
+        postHandshakeAuthentication = enabled
     }
 
     // MARK: Protocol and options
@@ -327,6 +337,15 @@ public final class TLSContext {
 
     /// Parses every certificate in `bytes` and adds it to the trust store; duplicates are fine.
     func addTrustedCertificates(_ bytes: SensitiveBytes, origin: String) throws {
+        if bytes.bytes.isEmpty {
+            // CPython: empty cadata is a ValueError; an empty CA file is OpenSSL's SSLError.
+            if origin == "cadata" { throw TLSError.invalidArgument("Empty certificate data") }
+            throw TLSError(
+                kind: .ssl, code: TLSError.codeSSL,
+                message: TLSError.formatMessage(library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND",
+                                                text: "no certificate or crl found"),
+                library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND")
+        }
         let certificates: [Certificate]
         do {
             certificates = try Certificate.parseAll(bytes.bytes)

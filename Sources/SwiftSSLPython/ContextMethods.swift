@@ -167,6 +167,15 @@ func contextGetSecurityLevel(_ object: PyObjectPointer?, _ vector: FastArguments
     }
 }
 
+/// `_core_identity()`: a number naming the core context this object uses (its address), so tests
+/// can tell whether two `wrap_socket` calls shared a context from ``TLSContextCache``.
+@_cdecl("swiftssl_context_core_identity")
+func contextCoreIdentity(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    contextMethod(object, vector, count, "_core_identity", arguments: 0...0) { box, _ in
+        newInt(Int(bitPattern: Unmanaged.passUnretained(box.context).toOpaque()))
+    }
+}
+
 @_cdecl("swiftssl_context_set_ciphers")
 func contextSetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "set_ciphers", arguments: 1...1) { box, arguments in

@@ -6,7 +6,7 @@ import warnings
 from . import _swiftssl
 from ._constants import (
     PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, CERT_NONE, CERT_REQUIRED,
-    TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
+    Options, TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
 )
 
 
@@ -68,6 +68,22 @@ class SSLContext(_swiftssl._SSLContext):
             raise TypeError("cafile, capath and cadata cannot be all omitted")
         self._load_verify_locations(cafile, capath, cadata)
 
+    def set_alpn_protocols(self, alpn_protocols):
+        """Offers (client) or accepts (server) these application protocols, preferred first."""
+        self._set_alpn_protocols(list(alpn_protocols))
+
+    def set_npn_protocols(self, npn_protocols):
+        import warnings
+        warnings.warn("ssl NPN is deprecated, use ALPN instead", DeprecationWarning, stacklevel=2)
+
+    @property
+    def post_handshake_auth(self):
+        return self._get_post_handshake_auth()
+
+    @post_handshake_auth.setter
+    def post_handshake_auth(self, value):
+        self._set_post_handshake_auth(bool(value))
+
     def load_default_certs(self, purpose=None):
         self.set_default_verify_paths()
 
@@ -113,7 +129,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @property
     def options(self):
-        return self._get_options()
+        return Options(self._get_options())
 
     @options.setter
     def options(self, value):

@@ -159,10 +159,15 @@ class SSLSocket(_socket.socket):
         return None if self._sslobj is None else self._sslobj.version()
 
     def selected_alpn_protocol(self):
-        return None
+        return None if self._sslobj is None else self._sslobj.selected_alpn_protocol()
 
     def selected_npn_protocol(self):
         return None
+
+    def verify_client_post_handshake(self):
+        if self._sslobj is None:
+            raise ValueError("No SSL wrapper around " + str(self))
+        self._sslobj.verify_client_post_handshake()
 
     def pending(self):
         return 0 if self._sslobj is None else self._sslobj.pending()
@@ -343,7 +348,7 @@ class SSLObject:
         return self._sslobj.getpeercert(binary_form)
 
     def selected_alpn_protocol(self):
-        return None
+        return self._sslobj.selected_alpn_protocol()
 
     def selected_npn_protocol(self):
         return None
@@ -375,4 +380,4 @@ class SSLObject:
         return self._sslobj.version()
 
     def verify_client_post_handshake(self):
-        raise NotImplementedError("post-handshake authentication is not supported yet")
+        self._sslobj.verify_client_post_handshake()

@@ -1,0 +1,89 @@
+import COpenSSL
+
+/// Application-Layer Protocol Negotiation names in TLS wire format (each name prefixed by its
+/// length), in a buffer whose address never moves, so OpenSSL may point into it after the
+/// selection callback returns.
+final class ALPNProtocolList {
+    let names: [String]
+    let wire: UnsafeMutableBufferPointer<UInt8>
+
+    /// Encodes `names`; each must be 1 to 255 bytes long.
+    init(_ names: [String]) throws {
+        var encoded: [UInt8] = []
+        for name in names {
+            let bytes = Array(name.utf8)
+            guard !bytes.isEmpty, bytes.count <= 255 else {
+                // CPython raises SSLError here, not ValueError.
+                throw TLSError(kind: .ssl, code: TLSError.codeSSL, message: "ALPN protocols must be 1 to 255 in length")
+            }
+            encoded.append(UInt8(bytes.count))
+            encoded += bytes
+        }
+        guard encoded.count <= Int(UInt16.max) else {
+            throw TLSError.invalidArgument("ALPN protocol list is too long")
+        }
+        self.names = names
+        wire = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(encoded.count, 1))
+        _ = wire.initialize(from: encoded)
+        count = encoded.count
+    }
+
+    /// The number of meaningful bytes in ``wire``.
+    let count: Int
+
+    deinit {
+        wire.deallocate()
+    }
+}
+
+extension TLSContext {
+    /// Offers (client) or accepts (server) these application protocols, most preferred first.
+    /// A server picks by its own preference; when nothing matches, no protocol is selected.
+    public func setALPNProtocols(_ names: [String]) throws {
+        try requireMutable()
+        let list = try ALPNProtocolList(names)
+        OpenSSLErrorQueue.clear()
+        // SSL_CTX_set_alpn_protos returns 0 on success, unlike most of OpenSSL.
+        if SSL_CTX_set_alpn_protos(sslContext, list.wire.baseAddress, UInt32(list.count)) != 0 {
+            throw TLSError.fromQueue("could not set ALPN protocols")
+        }
+        alpnProtocols = list
+        // Unretained: the SSL_CTX cannot outlive this object.
+        SSL_CTX_set_alpn_select_cb(sslContext, alpnSelectTrampoline, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// The protocols set by ``setALPNProtocols(_:)``.
+    public var alpnProtocolNames: [String] {
+        alpnProtocols?.names ?? []
+    }
+}
+
+extension TLSConnection {
+    /// The application protocol both sides agreed on, or nil.
+    public var selectedALPNProtocol: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+}
+
+/// The server's ALPN choice: its first protocol the client also offered, else no ALPN at all
+/// (CPython answers "no acknowledgement" rather than failing the handshake).
+private func alpnSelectTrampoline(
+    _ ssl: OpaquePointer?, _ output: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+    _ outputLength: UnsafeMutablePointer<UInt8>?, _ input: UnsafePointer<UInt8>?, _ inputLength: UInt32,
+    _ argument: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let output, let outputLength, let input, let argument else { return SSL_TLSEXT_ERR_NOACK }
+    let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+    guard let list = context.alpnProtocols, list.count > 0, let server = list.wire.baseAddress else {
+        return SSL_TLSEXT_ERR_NOACK
+    }
+    var selected: UnsafeMutablePointer<UInt8>?
+    let status = SSL_select_next_proto(&selected, outputLength, server, UInt32(list.count), input, inputLength)
+    guard status == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
+    output.pointee = UnsafePointer(selected)
+    return SSL_TLSEXT_ERR_OK
+}
