@@ -34,7 +34,19 @@ __version__ = "0.1.0"
 SSLContext.sslsocket_class = SSLSocket
 SSLContext.sslobject_class = SSLObject
 
-MemoryBIO = _swiftssl.MemoryBIO
+
+
+class MemoryBIO(_swiftssl.MemoryBIO):
+    """An in-memory byte queue for ``SSLContext.wrap_bio``."""
+
+    @property
+    def pending(self):
+        return self._pending()
+
+    @property
+    def eof(self):
+        return self._eof()
+
 RAND_bytes = _swiftssl.RAND_bytes
 RAND_status = _swiftssl.RAND_status
 RAND_add = _swiftssl.RAND_add

@@ -8,6 +8,7 @@ each native call so that timeouts and non-blocking mode behave like a plain sock
 import errno as _errno
 import socket as _socket
 
+from . import _swiftssl
 from ._errors import SSLError
 from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
 
@@ -307,6 +308,11 @@ class SSLObject:
                 session=None, context=None):
         self = cls.__new__(cls)
         self._context = context
+        self._bridge = None
+        if not (isinstance(incoming, _swiftssl.MemoryBIO) and isinstance(outgoing, _swiftssl.MemoryBIO)):
+            # Another library's MemoryBIO (asyncio makes the stdlib's own): relay through ours.
+            self._bridge = _BIOBridge(incoming, outgoing)
+            incoming, outgoing = self._bridge.incoming, self._bridge.outgoing
         self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)
         self._server_side = server_side
         self._server_hostname = server_hostname
@@ -338,11 +344,20 @@ class SSLObject:
     def session_reused(self):
         return None
 
+    def _relayed(self, operation, *arguments):
+        if self._bridge is None:
+            return operation(*arguments)
+        self._bridge.take_incoming()
+        try:
+            return operation(*arguments)
+        finally:
+            self._bridge.give_outgoing()
+
     def read(self, len=1024, buffer=None):
-        return self._sslobj.read(len, buffer, 0.0)
+        return self._relayed(self._sslobj.read, len, buffer, 0.0)
 
     def write(self, data):
-        return self._sslobj.write(data, 0.0)
+        return self._relayed(self._sslobj.write, data, 0.0)
 
     def getpeercert(self, binary_form=False):
         return self._sslobj.getpeercert(binary_form)
@@ -366,10 +381,10 @@ class SSLObject:
         return self._sslobj.pending()
 
     def do_handshake(self):
-        self._sslobj.do_handshake(0.0)
+        self._relayed(self._sslobj.do_handshake, 0.0)
 
     def unwrap(self):
-        return self._sslobj.shutdown(0.0)
+        return self._relayed(self._sslobj.shutdown, 0.0)
 
     def get_channel_binding(self, cb_type="tls-unique"):
         if cb_type not in CHANNEL_BINDING_TYPES:
@@ -381,3 +396,28 @@ class SSLObject:
 
     def verify_client_post_handshake(self):
         self._sslobj.verify_client_post_handshake()
+
+
+class _BIOBridge:
+    """Moves bytes between foreign MemoryBIO-like objects (``read``, ``write``, ``write_eof``,
+    ``eof``) and the native ones a connection needs, around each TLS operation."""
+
+    def __init__(self, incoming, outgoing):
+        self.foreign_incoming = incoming
+        self.foreign_outgoing = outgoing
+        self.incoming = _swiftssl.MemoryBIO()
+        self.outgoing = _swiftssl.MemoryBIO()
+        self._eof_relayed = False
+
+    def take_incoming(self):
+        data = self.foreign_incoming.read()
+        if data:
+            self.incoming.write(data)
+        if not self._eof_relayed and self.foreign_incoming.eof:
+            self.incoming.write_eof()
+            self._eof_relayed = True
+
+    def give_outgoing(self):
+        data = self.outgoing.read()
+        if data:
+            self.foreign_outgoing.write(data)
