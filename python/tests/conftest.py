@@ -1,0 +1,79 @@
+"""Shared fixtures: a PKI made at test time, and their PEM files under tmp_path.
+
+How each is made (see ``tls_support.CertificateAuthority``): EC P-256 keys generated in memory by
+pyca/cryptography, SHA-256 signatures, nothing read from the repository.
+"""
+
+import os
+import pathlib
+import socket
+import ssl
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from tls_support import CertificateAuthority, LoopbackServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def root_ca():
+    """A self-signed root CA, generated once per session."""
+    return CertificateAuthority("swiftssl test root")
+
+
+@pytest.fixture(scope="session")
+def server_cert(root_ca):
+    """A leaf signed directly by ``root_ca`` for localhost, 127.0.0.1 and ::1."""
+    return root_ca.issue("localhost", "127.0.0.1", "::1", common_name="localhost")
+
+
+@pytest.fixture(scope="session")
+def intermediate_ca(root_ca):
+    """An intermediate CA signed by ``root_ca``."""
+    return root_ca.intermediate("swiftssl test intermediate")
+
+
+@pytest.fixture(scope="session")
+def chained_cert(intermediate_ca):
+    """A leaf for localhost signed by ``intermediate_ca``; its chain_pem includes the intermediate."""
+    return intermediate_ca.issue("localhost", "127.0.0.1", common_name="chained.localhost")
+
+
+@pytest.fixture(scope="session")
+def client_cert(root_ca):
+    """A client certificate signed by ``root_ca``."""
+    return root_ca.issue("client.example", common_name="client.example")
+
+
+@pytest.fixture
+def pem_files(tmp_path, root_ca, server_cert, chained_cert):
+    """PEM files under tmp_path: ca.pem, server.crt/.key, combined.pem (leaf+key), chained.*"""
+    paths = {"dir": tmp_path, "ca": tmp_path / "ca.pem", "combined": tmp_path / "combined.pem",
+             "chained_combined": tmp_path / "chained_combined.pem"}
+    paths["ca"].write_bytes(root_ca.cert_pem)
+    paths["cert"], paths["key"] = map(pathlib.Path, server_cert.write(tmp_path, "server"))
+    paths["chained_cert"], paths["chained_key"] = map(pathlib.Path, chained_cert.write(tmp_path, "chained"))
+    paths["combined"].write_bytes(server_cert.combined_pem)
+    paths["chained_combined"].write_bytes(chained_cert.combined_pem)
+    return paths
+
+
+@pytest.fixture
+def stdlib_server_context(server_cert, tmp_path):
+    """A stdlib ``ssl`` server context presenting ``server_cert`` (loaded from tmp_path files)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate_path, key_path = server_cert.write(tmp_path, "stdlib-server")
+    context.load_cert_chain(certificate_path, key_path)
+    return context
+
+
+@pytest.fixture
+def stdlib_server(stdlib_server_context):
+    """Factory: ``with stdlib_server(handler, connections=1) as server`` (stdlib ssl on the far end)."""
+    def make(handler=None, connections=1, context=None, family=socket.AF_INET):
+        context_in_use = context or stdlib_server_context
+        return LoopbackServer(lambda raw: context_in_use.wrap_socket(raw, server_side=True),
+                              handler, connections=connections, family=family)
+    return make

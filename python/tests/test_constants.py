@@ -1,0 +1,90 @@
+"""Constants and enums (python/swiftssl/_constants.py, _purpose.py) against CPython 3.11's ``ssl``.
+
+The stdlib module of the running interpreter is the oracle: same names, same values, same enum
+membership.
+"""
+
+import enum
+import ssl
+
+import pytest
+
+import swiftssl
+
+# DESIGN.md section 1 names these explicitly.
+APP_ENGINE_CONSTANTS = ["PROTOCOL_SSLv23", "PROTOCOL_TLS", "PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1",
+                        "PROTOCOL_TLSv1_2", "PROTOCOL_TLS_CLIENT", "PROTOCOL_TLS_SERVER", "CERT_NONE",
+                        "CERT_OPTIONAL", "CERT_REQUIRED"]
+
+ENUMS = ["VerifyMode", "VerifyFlags", "TLSVersion", "_SSLMethod", "Options", "AlertDescription",
+         "SSLErrorNumber"]
+
+
+def stdlib_constant_names():
+    """Every public all-caps int constant of the stdlib module (PROTOCOL_*, OP_*, CERT_*, ...),
+    except the socket constants ssl.py merely imports for itself."""
+    return sorted(name for name in dir(ssl)
+                  if name.isupper() and not name.startswith("_")
+                  and name not in ("SOCK_STREAM", "SOL_SOCKET", "SO_TYPE")
+                  and isinstance(getattr(ssl, name), int) and not isinstance(getattr(ssl, name), bool))
+
+
+@pytest.mark.parametrize("name", APP_ENGINE_CONSTANTS)
+def test_app_engine_constants(name):
+    assert getattr(swiftssl, name) == getattr(ssl, name)
+    assert type(getattr(swiftssl, name)).__name__ == type(getattr(ssl, name)).__name__
+
+
+def test_protocol_tls_is_protocol_sslv23():
+    assert swiftssl.PROTOCOL_TLS is swiftssl.PROTOCOL_SSLv23
+    assert swiftssl.PROTOCOL_TLS.name == ssl.PROTOCOL_TLS.name
+
+
+@pytest.mark.parametrize("name", stdlib_constant_names())
+def test_every_stdlib_int_constant_exists_with_its_value(name):
+    assert hasattr(swiftssl, name), f"swiftssl lacks ssl.{name}"
+    ours, theirs = getattr(swiftssl, name), getattr(ssl, name)
+    assert int(ours) == int(theirs)
+    if isinstance(theirs, enum.Enum):
+        assert type(ours).__name__ == type(theirs).__name__
+        assert ours.name == theirs.name
+
+
+@pytest.mark.parametrize("name", ENUMS)
+def test_enums_have_the_same_members(name):
+    ours, theirs = getattr(swiftssl, name), getattr(ssl, name)
+    assert issubclass(ours, enum.Enum)
+    assert {k: int(v) for k, v in ours.__members__.items()} == \
+        {k: int(v) for k, v in theirs.__members__.items()}
+    assert issubclass(ours, enum.IntFlag) == issubclass(theirs, enum.IntFlag)
+
+
+@pytest.mark.parametrize("name", ["HAS_SNI", "HAS_ECDH", "HAS_ALPN", "HAS_NPN", "HAS_NEVER_CHECK_COMMON_NAME",
+                                  "HAS_SSLv2", "HAS_SSLv3", "HAS_TLSv1", "HAS_TLSv1_1", "HAS_TLSv1_2",
+                                  "HAS_TLSv1_3", "CHANNEL_BINDING_TYPES", "OPENSSL_VERSION",
+                                  "OPENSSL_VERSION_NUMBER", "OPENSSL_VERSION_INFO", "_DEFAULT_CIPHERS",
+                                  "PEM_HEADER", "PEM_FOOTER"])
+def test_flags_and_version_information(name):
+    """Both modules run on the same libssl.so.3, so even the version information must agree."""
+    assert getattr(swiftssl, name) == getattr(ssl, name)
+
+
+def test_purpose_values():
+    for member in ("SERVER_AUTH", "CLIENT_AUTH"):
+        ours, theirs = getattr(swiftssl.Purpose, member), getattr(ssl.Purpose, member)
+        assert tuple(ours) == tuple(theirs)
+        assert (ours.nid, ours.shortname, ours.longname, ours.oid) == \
+            (theirs.nid, theirs.shortname, theirs.longname, theirs.oid)
+
+
+def test_context_properties_return_the_enums():
+    context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
+    oracle = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    assert type(context.verify_mode) is swiftssl.VerifyMode and context.verify_mode == oracle.verify_mode
+    assert type(context.protocol) is swiftssl._SSLMethod and context.protocol == oracle.protocol
+    assert type(context.minimum_version) is swiftssl.TLSVersion
+    assert context.minimum_version == oracle.minimum_version
+    assert context.maximum_version == oracle.maximum_version
+    assert type(context.verify_flags) is swiftssl.VerifyFlags and context.verify_flags == oracle.verify_flags
+    assert type(context.options) is swiftssl.Options
+    assert context.options == oracle.options

@@ -1,0 +1,166 @@
+"""The exception hierarchy (python/swiftssl/_errors.py) and the attributes of real failures
+(Sources/SwiftSSLPython/PythonExceptions.swift), with CPython's stdlib ``ssl`` as the oracle."""
+
+import socket
+import ssl
+import threading
+
+import pytest
+
+import swiftssl
+from tls_support import LoopbackServer, comparable, describe_error, outcome, self_signed, needs_stdlib_legacy_api
+
+NAMES = ["SSLError", "SSLZeroReturnError", "SSLWantReadError", "SSLWantWriteError", "SSLSyscallError",
+         "SSLEOFError", "SSLCertVerificationError"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_class_is_also_the_stdlib_class(name):
+    ours, theirs = getattr(swiftssl, name), getattr(ssl, name)
+    assert ours is not theirs
+    assert issubclass(ours, theirs)
+    assert issubclass(ours, swiftssl.SSLError)
+    assert issubclass(ours, OSError)
+    assert isinstance(ours(1, "x"), theirs)
+
+
+def test_hierarchy_matches_cpython():
+    assert issubclass(swiftssl.SSLError, OSError)
+    assert issubclass(swiftssl.SSLCertVerificationError, ValueError)
+    assert issubclass(swiftssl.SSLCertVerificationError, swiftssl.SSLError)
+    assert swiftssl.CertificateError is swiftssl.SSLCertVerificationError
+    assert swiftssl.socket_error is OSError
+    for name in NAMES:
+        for other in NAMES:
+            assert issubclass(getattr(swiftssl, name), getattr(swiftssl, other)) == \
+                issubclass(getattr(ssl, name), getattr(ssl, other)), (name, other)
+
+
+@pytest.fixture
+def self_signed_server(tmp_path):
+    certificate = self_signed("localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate.write(tmp_path))
+    return LoopbackServer(lambda raw: context.wrap_socket(raw, server_side=True), connections=3)
+
+
+def test_verification_failure_attributes(self_signed_server, root_ca):
+    with self_signed_server as server:
+        with pytest.raises(ssl.SSLError) as caught:  # the stdlib class catches it
+            swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                 ca_certs=root_ca.cert_pem, server_hostname="localhost")
+        oracle = outcome(lambda: ssl.create_default_context(cadata=root_ca.cert_pem.decode()).wrap_socket(
+            server.connect(), server_hostname="localhost"))
+        ours = outcome(lambda: swiftssl.create_default_context(cadata=root_ca.cert_pem.decode()).wrap_socket(
+            server.connect(), server_hostname="localhost"))
+    error = caught.value
+    assert type(error) is swiftssl.SSLCertVerificationError
+    assert isinstance(error, ValueError) and isinstance(error, ssl.SSLCertVerificationError)
+    assert error.library == "SSL"
+    assert error.reason == "CERTIFICATE_VERIFY_FAILED"
+    assert error.verify_code == 18
+    assert error.verify_message == "self-signed certificate"
+    assert error.errno == 1
+    assert error.strerror == str(error)
+    assert str(error).startswith(
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+    assert comparable(ours) == comparable(oracle)
+
+
+@needs_stdlib_legacy_api
+def test_protocol_failure_attributes_match_stdlib(stdlib_server_context):
+    """A TLS 1.2-pinned client against a TLS 1.3-only server: same class, library and reason."""
+    stdlib_server_context.minimum_version = ssl.TLSVersion.TLSv1_3
+    with LoopbackServer(lambda raw: stdlib_server_context.wrap_socket(raw, server_side=True),
+                        connections=2) as server:
+        results = [comparable(outcome(lambda: module.wrap_socket(
+            server.connect(), ssl_version=module.PROTOCOL_TLSv1_2))) for module in (ssl, swiftssl)]
+    oracle, ours = results
+    assert oracle["class"] == "SSLError"
+    assert ours == oracle
+    assert ours["library"] == "SSL" and ours["reason"]
+
+
+def _garbage_server(payload, close_early=False):
+    """A plain TCP server answering the ClientHello with ``payload`` (not TLS)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve():
+        for _ in range(2):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(10)
+                try:
+                    connection.recv(4096)
+                    if not close_early:
+                        connection.sendall(payload)
+                except OSError:
+                    pass
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize("payload,close_early", [
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", False),
+    (b"\x16\x03\x03\x00\x05garbage-after-a-record-header", False),
+    (b"", True),
+], ids=["http-answer", "truncated-record", "close-mid-handshake"])
+@needs_stdlib_legacy_api
+def test_hostile_peer_errors_match_stdlib(payload, close_early):
+    listener, thread = _garbage_server(payload, close_early)
+    with listener:
+        results = []
+        for module in (ssl, swiftssl):
+            raw = socket.create_connection(listener.getsockname(), timeout=10)
+            results.append(comparable(outcome(lambda: module.wrap_socket(raw))))
+            raw.close()
+        thread.join(10)
+    oracle, ours = results
+    assert not oracle["ok"]
+    assert ours == oracle
+
+
+def test_errors_carry_reason_for_bad_pem():
+    context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+    with pytest.raises(ssl.SSLError) as caught:
+        context.load_cert_chain(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    assert type(caught.value) is swiftssl.SSLError
+    assert caught.value.library == "SSL"
+    assert str(caught.value).startswith("[SSL] PEM lib")
+
+
+@pytest.mark.parametrize("payload", [
+    b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    b"\x16\x03\x01\x00\x07garbage",
+    b"\x16\x03\x01\x40\x00" + b"\x00" * 100,
+    b"",
+], ids=["http-request", "garbage-client-hello", "truncated-record", "close-before-hello"])
+def test_hostile_clients_give_the_server_stdlib_errors(payload, server_cert, tmp_path):
+    """Garbage instead of a ClientHello, a truncated record, a close before any hello: the
+    swiftssl server raises what a stdlib server raises (never crashes, never hangs)."""
+    results = []
+    for module in (ssl, swiftssl):
+        context = module.SSLContext(module.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*server_cert.write(tmp_path))
+        with LoopbackServer(lambda raw: context.wrap_socket(raw, server_side=True)) as server:
+            raw = server.connect()
+            if payload:
+                raw.sendall(payload)
+            raw.shutdown(socket.SHUT_WR)
+            raw.settimeout(5)
+            try:
+                while raw.recv(4096):
+                    pass
+            except OSError:
+                pass
+            raw.close()
+            server.wait()
+        assert len(server.errors) == 1
+        results.append(comparable(describe_error(server.errors[0])))
+    oracle, ours = results
+    assert ours == oracle

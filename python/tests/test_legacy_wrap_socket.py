@@ -1,0 +1,441 @@
+"""Module-level ``swiftssl.wrap_socket`` (python/swiftssl/_legacy.py), the App Engine API.
+
+Every test does a real handshake on 127.0.0.1 with CPython's stdlib ``ssl`` on the other end.
+Certificates come from the session PKI in conftest.py (made at test time with cryptography).
+"""
+
+import io
+import os
+import pathlib
+import socket
+import ssl
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import swiftssl
+from tls_support import LoopbackServer, echo_upper_line, outcome, recv_until_eof, needs_stdlib_legacy_api
+
+PASSWORD = "correct horse battery staple"
+
+
+class ReadOnly:
+    """A file-like object with nothing but ``read()`` (no seek, no close, no iteration)."""
+
+    def __init__(self, content):
+        self._content = content
+
+    def read(self):
+        return self._content
+
+
+def credential_forms(pem: bytes, path):
+    """Every accepted way of giving the same PEM: paths (str/bytes/PathLike), content, file-likes."""
+    return {
+        "path-str": lambda: str(path),
+        "path-bytes": lambda: os.fsencode(str(path)),
+        "pathlib": lambda: path,
+        "pem-bytes": lambda: pem,
+        "pem-str": lambda: pem.decode("ascii"),
+        "StringIO": lambda: io.StringIO(pem.decode("ascii")),
+        "BytesIO": lambda: io.BytesIO(pem),
+        "read-only-object": lambda: ReadOnly(pem),
+    }
+
+
+FORMS = list(credential_forms(b"", "").keys())
+
+
+def stdlib_client(root_ca, hostname="localhost"):
+    context = ssl.create_default_context(cadata=root_ca.cert_pem.decode())
+
+    def connect(server):
+        raw = server.connect()
+        return context.wrap_socket(raw, server_hostname=hostname)
+    return connect
+
+
+def talk(tls):
+    tls.sendall(b"hello swiftssl\n")
+    return recv_until_eof(tls)
+
+
+# -- client side ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form", FORMS)
+def test_client_ca_certs_in_every_form(form, root_ca, server_cert, pem_files, stdlib_server):
+    ca_certs = credential_forms(root_ca.cert_pem, pem_files["ca"])[form]()
+    with stdlib_server(echo_upper_line) as server:
+        tls = swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                   ca_certs=ca_certs, server_hostname="localhost")
+        with tls:
+            # Before reading to EOF: after a ragged EOF OpenSSL (and so stdlib) says
+            # "handshake not done yet".
+            assert tls.getpeercert(True) == server_cert.der
+            assert tls.getpeercert()["subjectAltName"][0] == ("DNS", "localhost")
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+    assert server.errors == []
+
+
+def test_client_ca_certs_wrong_ca_fails(stdlib_server):
+    """Control for the test above: trusting an unrelated CA must fail verification."""
+    from tls_support import CertificateAuthority
+    stranger = CertificateAuthority("unrelated root")
+    with stdlib_server(echo_upper_line) as server:
+        with pytest.raises(swiftssl.SSLCertVerificationError) as caught:
+            swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                 ca_certs=stranger.cert_pem, server_hostname="localhost")
+    assert caught.value.verify_code == 20  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_client_certificate_in_every_form(form, root_ca, client_cert, tmp_path, stdlib_server_context,
+                                          stdlib_server):
+    """The client presents certfile/keyfile given in ``form``; a stdlib server requires it."""
+    stdlib_server_context.verify_mode = ssl.CERT_REQUIRED
+    stdlib_server_context.load_verify_locations(cadata=root_ca.cert_pem.decode())
+    certificate_path, key_path = client_cert.write(tmp_path, "client")
+    certfile = credential_forms(client_cert.cert_pem, pathlib.Path(certificate_path))[form]()
+    keyfile = credential_forms(client_cert.key_pem, pathlib.Path(key_path))[form]()
+
+    def handler(tls):
+        echo_upper_line(tls)
+        return tls.getpeercert(True)
+
+    with stdlib_server(handler) as server:
+        with swiftssl.wrap_socket(server.connect(), keyfile=keyfile, certfile=certfile) as tls:
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+        server.wait()
+    assert server.errors == []
+    assert server.results == [client_cert.der]
+
+
+# -- server side ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("form", FORMS)
+def test_server_certfile_and_keyfile_in_every_form(form, root_ca, server_cert, pem_files):
+    certfile = credential_forms(server_cert.cert_pem, pem_files["cert"])[form]()
+    keyfile = credential_forms(server_cert.key_pem, pem_files["key"])[form]()
+    wrap = lambda raw: swiftssl.wrap_socket(raw, keyfile=keyfile, certfile=certfile, server_side=True)
+    with LoopbackServer(wrap, echo_upper_line) as server:
+        with stdlib_client(root_ca)(server) as tls:
+            assert tls.getpeercert(True) == server_cert.der
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+    assert server.errors == []
+    assert server.results == [b"hello swiftssl\n"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_server_certfile_holding_leaf_chain_and_key(form, root_ca, chained_cert, pem_files):
+    """certfile = leaf + intermediate + key; a client trusting only the root must verify, which it
+    can only do if the intermediate was sent."""
+    certfile = credential_forms(chained_cert.combined_pem, pem_files["chained_combined"])[form]()
+    wrap = lambda raw: swiftssl.wrap_socket(raw, certfile=certfile, server_side=True)
+    with LoopbackServer(wrap, echo_upper_line) as server:
+        with stdlib_client(root_ca)(server) as tls:
+            assert tls.getpeercert(True) == chained_cert.der
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+    assert server.errors == []
+
+
+def test_server_without_intermediate_is_not_verifiable(root_ca, chained_cert):
+    """Control: the same leaf without its intermediate fails at a client trusting only the root."""
+    leaf_and_key = chained_cert.cert_pem + chained_cert.key_pem
+    wrap = lambda raw: swiftssl.wrap_socket(raw, certfile=leaf_and_key, server_side=True)
+    with LoopbackServer(wrap) as server:
+        with pytest.raises(ssl.SSLCertVerificationError) as caught:
+            stdlib_client(root_ca)(server)
+    assert caught.value.verify_code == 20
+
+
+def test_swiftssl_client_trusting_root_verifies_intermediate_chain(root_ca, chained_cert):
+    """Both ends swiftssl: the chain comes from a combined certfile, trust from the root alone."""
+    wrap = lambda raw: swiftssl.wrap_socket(raw, certfile=io.BytesIO(chained_cert.combined_pem),
+                                            server_side=True)
+    with LoopbackServer(wrap, echo_upper_line) as server:
+        with swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                  ca_certs=root_ca.cert_pem.decode(), server_hostname="localhost") as tls:
+            assert tls.getpeercert(True) == chained_cert.der
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+    assert server.errors == []
+
+
+# -- encrypted keys --------------------------------------------------------------------------
+
+def password_forms():
+    return {
+        "str": PASSWORD,
+        "bytes": PASSWORD.encode(),
+        "callable-str": lambda: PASSWORD,
+        "callable-bytes": lambda: PASSWORD.encode(),
+    }
+
+
+@pytest.mark.parametrize("password_form", list(password_forms()))
+@pytest.mark.parametrize("layout", ["separate-keyfile", "combined-certfile"])
+def test_encrypted_key_with_password(password_form, layout, root_ca, server_cert):
+    encrypted = server_cert.encrypted_key_pem(PASSWORD.encode())
+    assert b"ENCRYPTED PRIVATE KEY" in encrypted
+    password = password_forms()[password_form]
+    if layout == "separate-keyfile":
+        arguments = dict(certfile=io.BytesIO(server_cert.cert_pem), keyfile=io.BytesIO(encrypted))
+    else:
+        arguments = dict(certfile=server_cert.cert_pem + encrypted)
+    wrap = lambda raw: swiftssl.wrap_socket(raw, server_side=True, password=password, **arguments)
+    with LoopbackServer(wrap, echo_upper_line) as server:
+        with stdlib_client(root_ca)(server) as tls:
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+    assert server.errors == []
+
+
+def _wrap_with_password(server_cert, password):
+    encrypted = server_cert.encrypted_key_pem(PASSWORD.encode())
+    left, right = socket.socketpair()
+    try:
+        return outcome(lambda: swiftssl.wrap_socket(
+            left, server_side=True, certfile=server_cert.cert_pem, keyfile=encrypted,
+            password=password, do_handshake_on_connect=False))
+    finally:
+        left.close()
+        right.close()
+
+
+def test_wrong_password_is_an_ssl_error(server_cert):
+    result = _wrap_with_password(server_cert, "wrong password")
+    assert not result["ok"]
+    assert isinstance(result["error"], swiftssl.SSLError)
+
+
+def test_missing_password_for_encrypted_key_is_an_ssl_error(server_cert):
+    # No password and no terminal: OpenSSL must not prompt on stdin.
+    result = _wrap_with_password(server_cert, None)
+    assert not result["ok"]
+    assert isinstance(result["error"], swiftssl.SSLError)
+
+
+def test_password_callable_raising_propagates_unchanged(server_cert):
+    marker = LookupError("from the password callback")
+
+    def password():
+        raise marker
+    result = _wrap_with_password(server_cert, password)
+    assert result["error"] is marker
+
+
+def test_password_callable_returning_int_is_type_error(server_cert):
+    result = _wrap_with_password(server_cert, lambda: 42)
+    assert isinstance(result["error"], TypeError)
+    assert "password callback must return a string" in str(result["error"])
+
+
+def test_password_of_wrong_type_is_type_error(server_cert):
+    result = _wrap_with_password(server_cert, 3.5)
+    assert isinstance(result["error"], TypeError)
+    assert "password should be a string or callable" in str(result["error"])
+
+
+@pytest.mark.parametrize("password", [
+    "x" * 1025, lambda: "x" * 1025, lambda: b"x" * 1025, b"x" * 1024, "", lambda: "wrong", lambda: None,
+], ids=["str-too-long", "callable-too-long-str", "callable-too-long-bytes", "bytes-1024-wrong", "empty",
+        "callable-wrong", "callable-None"])
+def test_password_edge_cases_match_stdlib(password, server_cert, tmp_path):
+    """The same encrypted key and password through stdlib's load_cert_chain (the oracle) and
+    swiftssl's wrap_socket(password=...): same exception class and message."""
+    encrypted = server_cert.encrypted_key_pem(PASSWORD.encode())
+    (tmp_path / "cert.pem").write_bytes(server_cert.cert_pem)
+    (tmp_path / "key.pem").write_bytes(encrypted)
+    expected = outcome(lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(
+        tmp_path / "cert.pem", tmp_path / "key.pem", password=password))
+    left, right = socket.socketpair()
+    with left, right:
+        actual = outcome(lambda: swiftssl.wrap_socket(left, server_side=True, certfile=server_cert.cert_pem,
+                                                      keyfile=io.BytesIO(encrypted), password=password,
+                                                      do_handshake_on_connect=False))
+    assert not expected["ok"]
+    assert (actual["class"], actual["message"]) == (expected["class"], expected["message"])
+
+
+# -- arguments, hostname, SNI --------------------------------------------------------------
+
+@pytest.mark.parametrize("arguments", [
+    dict(server_side=True),
+    dict(keyfile="key.pem"),
+])
+@needs_stdlib_legacy_api
+def test_argument_errors_match_cpython(arguments):
+    results = []
+    for module in (ssl, swiftssl):
+        left, right = socket.socketpair()
+        with left, right:
+            results.append(outcome(lambda: module.wrap_socket(left, **arguments)))
+    stdlib_result, swift_result = results
+    assert not stdlib_result["ok"]
+    assert (swift_result["class"], swift_result["message"]) == (stdlib_result["class"], stdlib_result["message"])
+
+
+def test_server_hostname_sends_sni_without_verifying_when_cert_none(root_ca, stdlib_server_context,
+                                                                     stdlib_server):
+    seen = []
+    stdlib_server_context.sni_callback = lambda sslobj, name, context: seen.append(name)
+    with stdlib_server(echo_upper_line) as server:
+        # CERT_NONE: the name is sent as SNI but a mismatching certificate is accepted.
+        with swiftssl.wrap_socket(server.connect(), server_hostname="not-the-cert.example") as tls:
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+            assert tls.server_hostname == "not-the-cert.example"
+    assert seen == ["not-the-cert.example"]
+
+
+def test_server_hostname_is_checked_when_verifying(root_ca, stdlib_server):
+    with stdlib_server(echo_upper_line) as server:
+        with pytest.raises(swiftssl.SSLCertVerificationError) as caught:
+            swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                 ca_certs=root_ca.cert_pem, server_hostname="not-the-cert.example")
+    assert caught.value.verify_code == 62  # X509_V_ERR_HOSTNAME_MISMATCH
+    assert caught.value.verify_message == "Hostname mismatch, certificate is not valid for 'not-the-cert.example'."
+
+
+def test_no_server_hostname_means_no_hostname_check(root_ca, stdlib_server):
+    """As CPython 3.11's wrap_socket: without server_hostname only the chain is verified."""
+    with stdlib_server(echo_upper_line) as server:
+        with swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                  ca_certs=root_ca.cert_pem) as tls:
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+
+
+def test_cert_required_without_ca_certs_uses_system_store(stdlib_server):
+    """The session CA is not in the system store, so verification fails with 'unable to get
+    local issuer certificate' (the same as stdlib with load_default_certs)."""
+    with stdlib_server(echo_upper_line, connections=2) as server:
+        with pytest.raises(swiftssl.SSLCertVerificationError) as caught:
+            swiftssl.wrap_socket(server.connect(), cert_reqs=swiftssl.CERT_REQUIRED,
+                                 server_hostname="localhost")
+        oracle = ssl.create_default_context()
+        with pytest.raises(ssl.SSLCertVerificationError) as expected:
+            oracle.wrap_socket(server.connect(), server_hostname="localhost")
+    assert caught.value.verify_code == expected.value.verify_code == 20
+
+
+def test_cert_required_without_ca_certs_trusts_what_the_system_store_holds(root_ca, server_cert, tmp_path):
+    """In a fresh interpreter whose OpenSSL default store (SSL_CERT_FILE) is our root, the same
+    call verifies: the default store really is what is consulted."""
+    (tmp_path / "system.pem").write_bytes(root_ca.cert_pem)
+    certificate_path, key_path = server_cert.write(tmp_path, "server")
+    script = textwrap.dedent(f"""
+        import socket, ssl, threading, swiftssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain({certificate_path!r}, {key_path!r})
+        listener = socket.create_server(("127.0.0.1", 0))
+        def serve():
+            raw, _ = listener.accept()
+            with context.wrap_socket(raw, server_side=True) as tls:
+                tls.sendall(b"ok")
+        threading.Thread(target=serve, daemon=True).start()
+        raw = socket.create_connection(listener.getsockname(), timeout=10)
+        tls = swiftssl.wrap_socket(raw, cert_reqs=swiftssl.CERT_REQUIRED, server_hostname="localhost")
+        print(tls.recv(2).decode(), tls.version())
+    """)
+    environment = dict(os.environ, SSL_CERT_FILE=str(tmp_path / "system.pem"),
+                       SSL_CERT_DIR=str(tmp_path / "no-such-dir"),
+                       PYTHONPATH=os.pathsep.join(sys.path))
+    completed = subprocess.run([sys.executable, "-W", "ignore", "-c", script], env=environment,
+                               capture_output=True, text=True, timeout=30)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("ok TLSv1.3")
+
+
+def test_do_handshake_on_connect_false_defers_the_handshake(stdlib_server):
+    with stdlib_server(echo_upper_line) as server:
+        with swiftssl.wrap_socket(server.connect(), do_handshake_on_connect=False) as tls:
+            assert tls.version() is None
+            assert tls.cipher() is None
+            tls.do_handshake()
+            assert tls.version() == "TLSv1.3"
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+
+
+@needs_stdlib_legacy_api
+@pytest.mark.parametrize("suppress", [True, False])
+def test_suppress_ragged_eofs_like_stdlib(suppress, stdlib_server):
+    """A stdlib server's close() sends no close_notify: a ragged EOF, suppressed or raised."""
+    def handler(tls):
+        tls.sendall(b"bye")
+    results = []
+    with stdlib_server(handler, connections=2) as server:
+        for module in (ssl, swiftssl):
+            tls = module.wrap_socket(server.connect(), suppress_ragged_eofs=suppress)
+            with tls:
+                assert tls.recv(3) == b"bye"
+                results.append(outcome(lambda: tls.recv(10)))
+    stdlib_result, swift_result = results
+    if suppress:
+        assert stdlib_result == swift_result == {"ok": True, "value": b""}
+    else:
+        assert swift_result["class"] == stdlib_result["class"] == "SSLEOFError"
+        assert swift_result["errno"] == stdlib_result["errno"] == swiftssl.SSL_ERROR_EOF
+        assert isinstance(swift_result["error"], ssl.SSLEOFError)
+
+
+def test_ciphers_and_ssl_version(stdlib_server):
+    chosen = "ECDHE-ECDSA-AES128-GCM-SHA256"
+    with stdlib_server(echo_upper_line) as server:
+        with swiftssl.wrap_socket(server.connect(), ssl_version=swiftssl.PROTOCOL_TLSv1_2,
+                                  ciphers=chosen) as tls:
+            assert tls.version() == "TLSv1.2"
+            assert tls.cipher()[0] == chosen
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+
+
+@needs_stdlib_legacy_api
+def test_unusable_cipher_string_matches_cpython():
+    results = []
+    for module in (ssl, swiftssl):
+        left, right = socket.socketpair()
+        with left, right:
+            results.append(outcome(lambda: module.wrap_socket(left, ciphers="NO-SUCH-CIPHER")))
+    stdlib_result, swift_result = results
+    assert swift_result["class"] == stdlib_result["class"] == "SSLError"
+    # CPython raises a bare SSLError("No cipher can be selected.") (str() is then the args tuple);
+    # swiftssl adds errno 1. The message argument itself must be the same.
+    assert swift_result["error"].args[-1] == stdlib_result["error"].args[-1] == "No cipher can be selected."
+
+
+def test_returns_an_sslsocket_and_detaches_the_original(stdlib_server):
+    with stdlib_server(echo_upper_line) as server:
+        raw = server.connect()
+        descriptor = raw.fileno()
+        with swiftssl.wrap_socket(raw) as tls:
+            assert isinstance(tls, swiftssl.SSLSocket)
+            assert isinstance(tls, socket.socket)
+            assert tls.fileno() == descriptor
+            assert raw.fileno() == -1
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+
+
+@needs_stdlib_legacy_api
+def test_signature_is_cpython_311s_plus_keyword_only_extensions():
+    import inspect
+    ours = inspect.signature(swiftssl.wrap_socket).parameters
+    theirs = inspect.signature(ssl.wrap_socket).parameters
+    positional = [name for name, parameter in ours.items() if parameter.kind is parameter.POSITIONAL_OR_KEYWORD]
+    assert positional == list(theirs)
+    for name in theirs:
+        assert ours[name].default == theirs[name].default, name
+    assert {name for name, parameter in ours.items() if parameter.kind is parameter.KEYWORD_ONLY} >= \
+        {"server_hostname"}
+
+
+def test_positional_call_in_cpython_order(root_ca, server_cert, pem_files):
+    """wrap_socket(sock, keyfile, certfile, server_side, cert_reqs, ssl_version, ca_certs,
+    do_handshake_on_connect, suppress_ragged_eofs, ciphers), all positional, on both ends."""
+    wrap = lambda raw: swiftssl.wrap_socket(raw, str(pem_files["key"]), str(pem_files["cert"]), True,
+                                            swiftssl.CERT_NONE, swiftssl.PROTOCOL_TLS, None, True, True, None)
+    with LoopbackServer(wrap, echo_upper_line) as server:
+        tls = swiftssl.wrap_socket(server.connect(), None, None, False, swiftssl.CERT_REQUIRED,
+                                   swiftssl.PROTOCOL_TLS, str(pem_files["ca"]), True, True,
+                                   "ECDHE+AESGCM:ECDHE+CHACHA20", server_hostname="localhost")
+        with tls:
+            assert tls.getpeercert(True) == server_cert.der
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
+    assert server.errors == []
