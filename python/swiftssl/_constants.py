@@ -76,6 +76,9 @@ class Options(_enum.IntFlag):
     OP_NO_RENEGOTIATION = 0x40000000
     OP_ENABLE_MIDDLEBOX_COMPAT = 0x100000
     OP_IGNORE_UNEXPECTED_EOF = 0x80
+    # Named by CPython from 3.12 on; the bits exist in OpenSSL 3.0 whatever the interpreter.
+    OP_LEGACY_SERVER_CONNECT = 0x4
+    OP_ENABLE_KTLS = 0x8
 
 
 globals().update(Options.__members__)

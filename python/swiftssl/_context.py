@@ -1,6 +1,7 @@
 """SSLContext: CPython 3.11's public surface over the native ``_SSLContext``."""
 
 import os
+import sys
 import warnings
 
 from . import _swiftssl
@@ -184,6 +185,9 @@ def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=Non
         context = SSLContext(PROTOCOL_TLS_SERVER)
     else:
         raise ValueError(purpose)
+    if sys.version_info >= (3, 13):
+        # The running interpreter's own defaults: 3.13 made default contexts strict.
+        context.verify_flags |= VerifyFlags.VERIFY_X509_PARTIAL_CHAIN | VerifyFlags.VERIFY_X509_STRICT
     if cafile or capath or cadata:
         context.load_verify_locations(cafile, capath, cadata)
     elif context.verify_mode != CERT_NONE:
