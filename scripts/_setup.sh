@@ -27,7 +27,8 @@ fail() {
 
 # The Debian packages the Swift build links or reads headers from.
 ensure_debian_packages() {
-    local wanted=(libssl-dev libpython3-dev pkg-config) missing=() package
+    # SWIFTSSL_EXTRA_DEBIAN_PACKAGES: more packages a caller needs (scripts/test adds strace).
+    local wanted=(libssl-dev libpython3-dev pkg-config ${SWIFTSSL_EXTRA_DEBIAN_PACKAGES:-}) missing=() package
     command -v dpkg >/dev/null || fail "dpkg not found: these scripts set up Debian/Ubuntu machines; install ${wanted[*]} by hand"
     for package in "${wanted[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
