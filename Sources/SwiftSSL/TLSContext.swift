@@ -1,4 +1,9 @@
 import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A TLS context: protocol, verification, trust, certificate chain, key and ciphers shared by many
 /// connections. Owns one OpenSSL `SSL_CTX`.
@@ -371,6 +376,12 @@ public final class TLSContext {
     /// Trusts the operating system's CA store: OpenSSL's default paths, which on Debian are
     /// `/etc/ssl/certs` and `/usr/lib/ssl/cert.pem` (the `ca-certificates` bundle).
     public func loadSystemTrustStore() throws {
+        try loadSystemTrustStore(extraBundles: [TLSContext.appEngineBundle])
+    }
+
+    /// OpenSSL's default paths, then each readable file of `extraBundles` (App Engine kept its
+    /// bundle at /etc/ca-certificates.crt); a missing extra bundle is skipped.
+    func loadSystemTrustStore(extraBundles: [String]) throws {
         try requireMutable()
         OpenSSLErrorQueue.clear()
         if SSL_CTX_set_default_verify_paths(sslContext) != 1 {
@@ -378,7 +389,13 @@ public final class TLSContext {
         }
         // OpenSSL leaves benign "file not found" entries when a default path is missing.
         OpenSSLErrorQueue.clear()
+        for bundle in extraBundles where access(bundle, R_OK) == 0 {
+            try addTrustedCertificates(try FileReader.readAll(path: bundle), origin: "cafile")
+        }
     }
+
+    /// The CA bundle path of the App Engine runtime, consulted in addition to OpenSSL's defaults.
+    public static let appEngineBundle = "/etc/ca-certificates.crt"
 
     /// The certificates in the trust store (CA certificates only when `caOnly`).
     public func trustedCertificates() -> [Certificate] {

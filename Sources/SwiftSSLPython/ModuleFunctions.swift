@@ -180,8 +180,9 @@ func moduleRandAdd(_ module: PyObjectPointer?, _ vector: FastArguments, _ count:
         var data = try arguments.object(0)
         var encoded: PyObjectPointer?
         if CSwiftSSLPy_IsUnicode(data) != 0 {
-            encoded = try checked(PyUnicode_AsUTF8String(data))
-            data = encoded!
+            let utf8 = try checked(PyUnicode_AsUTF8String(data))
+            encoded = utf8
+            data = utf8
         }
         defer { encoded.map(CSwiftSSLPy_DecRef) }
         let entropy = PyFloat_AsDouble(try arguments.object(1))

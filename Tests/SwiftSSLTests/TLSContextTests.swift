@@ -144,4 +144,11 @@ final class TLSContextTests: XCTestCase {
         XCTAssertThrowsError(try first.setVerifyMode(.none))
         XCTAssertEqual(cache.count, 2)
     }
+
+    func testSystemTrustStoreAlsoReadsTheAppEngineBundleWhereItExists() throws {
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.loadSystemTrustStore(extraBundles: ["/nonexistent/ca-certificates.crt", TestPKI.rootCertificate])
+        let names = try context.trustedCertificates().map { try $0.info.subject.commonNames }
+        XCTAssertTrue(names.contains(["swiftssl test root"]))
+    }
 }
