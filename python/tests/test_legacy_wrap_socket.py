@@ -16,7 +16,8 @@ import textwrap
 import pytest
 
 import swiftssl
-from tls_support import LoopbackServer, echo_upper_line, outcome, recv_until_eof, needs_stdlib_legacy_api
+from tls_support import (LoopbackServer, echo_upper_line, outcome, recv_until_eof, stdlib_oracle,
+                         wrap_socket_as_in_python_311)
 
 PASSWORD = "correct horse battery staple"
 
@@ -263,10 +264,9 @@ def test_password_edge_cases_match_stdlib(password, server_cert, tmp_path):
     dict(server_side=True),
     dict(keyfile="key.pem"),
 ])
-@needs_stdlib_legacy_api
 def test_argument_errors_match_cpython(arguments):
     results = []
-    for module in (ssl, swiftssl):
+    for module in (stdlib_oracle, swiftssl):
         left, right = socket.socketpair()
         with left, right:
             results.append(outcome(lambda: module.wrap_socket(left, **arguments)))
@@ -355,7 +355,6 @@ def test_do_handshake_on_connect_false_defers_the_handshake(stdlib_server):
             assert talk(tls) == b"HELLO SWIFTSSL\n"
 
 
-@needs_stdlib_legacy_api
 @pytest.mark.parametrize("suppress", [True, False])
 def test_suppress_ragged_eofs_like_stdlib(suppress, stdlib_server):
     """A stdlib server's close() sends no close_notify: a ragged EOF, suppressed or raised."""
@@ -363,7 +362,7 @@ def test_suppress_ragged_eofs_like_stdlib(suppress, stdlib_server):
         tls.sendall(b"bye")
     results = []
     with stdlib_server(handler, connections=2) as server:
-        for module in (ssl, swiftssl):
+        for module in (stdlib_oracle, swiftssl):
             tls = module.wrap_socket(server.connect(), suppress_ragged_eofs=suppress)
             with tls:
                 assert tls.recv(3) == b"bye"
@@ -387,10 +386,9 @@ def test_ciphers_and_ssl_version(stdlib_server):
             assert talk(tls) == b"HELLO SWIFTSSL\n"
 
 
-@needs_stdlib_legacy_api
 def test_unusable_cipher_string_matches_cpython():
     results = []
-    for module in (ssl, swiftssl):
+    for module in (stdlib_oracle, swiftssl):
         left, right = socket.socketpair()
         with left, right:
             results.append(outcome(lambda: module.wrap_socket(left, ciphers="NO-SUCH-CIPHER")))
@@ -413,17 +411,69 @@ def test_returns_an_sslsocket_and_detaches_the_original(stdlib_server):
             assert talk(tls) == b"HELLO SWIFTSSL\n"
 
 
-@needs_stdlib_legacy_api
 def test_signature_is_cpython_311s_plus_keyword_only_extensions():
     import inspect
     ours = inspect.signature(swiftssl.wrap_socket).parameters
-    theirs = inspect.signature(ssl.wrap_socket).parameters
+    theirs = inspect.signature(stdlib_oracle.wrap_socket).parameters
     positional = [name for name, parameter in ours.items() if parameter.kind is parameter.POSITIONAL_OR_KEYWORD]
     assert positional == list(theirs)
     for name in theirs:
         assert ours[name].default == theirs[name].default, name
     assert {name for name, parameter in ours.items() if parameter.kind is parameter.KEYWORD_ONLY} >= \
         {"server_hostname"}
+
+
+def _wrap_socket_state(function, arguments):
+    """What ``function(sock, **arguments)`` did (no handshake): the outcome, and for a socket its
+    settings and its context's."""
+    left, right = socket.socketpair()
+    with left, right:
+        result = outcome(lambda: function(left, do_handshake_on_connect=False, **arguments))
+        if not result["ok"]:
+            return {key: value for key, value in result.items() if key != "error"}
+        with result["value"] as tls:
+            context = tls.context
+            return {
+                "type": type(tls), "server_side": tls.server_side, "server_hostname": tls.server_hostname,
+                "do_handshake_on_connect": tls.do_handshake_on_connect,
+                "suppress_ragged_eofs": tls.suppress_ragged_eofs, "protocol": context.protocol,
+                "verify_mode": context.verify_mode, "check_hostname": context.check_hostname,
+                "verify_flags": context.verify_flags, "options": context.options,
+                "versions": (context.minimum_version, context.maximum_version),
+                "ciphers": [cipher["name"] for cipher in context.get_ciphers()],
+                "cert_store_stats": context.cert_store_stats(), "ca_certs": context.get_ca_certs(),
+            }
+
+
+@pytest.mark.skipif(not hasattr(ssl, "wrap_socket"),
+                    reason="checks the replica against the live stdlib ssl.wrap_socket, which exists only "
+                           "up to Python 3.11")
+def test_the_stdlib_oracle_replica_is_what_python_311_does(pem_files):
+    """tls_support.wrap_socket_as_in_python_311, the oracle on 3.12+, against the real 3.11
+    ``ssl.wrap_socket``: same signature, and for each call the same error or a socket with the same
+    settings and the same context."""
+    import inspect
+    import warnings
+    assert inspect.signature(wrap_socket_as_in_python_311) == inspect.signature(ssl.wrap_socket)
+    calls = [
+        {}, dict(server_side=True), dict(keyfile=str(pem_files["key"])),
+        dict(ciphers="NO-SUCH-CIPHER"), dict(ca_certs=str(pem_files["dir"] / "missing.pem")),
+        dict(certfile=str(pem_files["dir"] / "missing.pem")),
+        dict(cert_reqs=ssl.CERT_REQUIRED, ca_certs=str(pem_files["ca"])),
+        dict(cert_reqs=ssl.CERT_OPTIONAL, ca_certs=str(pem_files["ca"]), suppress_ragged_eofs=False),
+        dict(server_side=True, certfile=str(pem_files["combined"])),
+        dict(server_side=True, keyfile=str(pem_files["key"]), certfile=str(pem_files["cert"]),
+             cert_reqs=ssl.CERT_REQUIRED, ca_certs=str(pem_files["ca"])),
+        dict(ssl_version=ssl.PROTOCOL_TLSv1_2, ciphers="ECDHE+AESGCM"),
+        dict(ssl_version=ssl.PROTOCOL_TLS_CLIENT, cert_reqs=ssl.CERT_REQUIRED, ca_certs=str(pem_files["ca"])),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.11's wrap_socket and PROTOCOL_TLS
+        for arguments in calls:
+            live = _wrap_socket_state(ssl.wrap_socket, arguments)
+            replica = _wrap_socket_state(wrap_socket_as_in_python_311, arguments)
+            assert replica == live, arguments
+    assert stdlib_oracle.wrap_socket is ssl.wrap_socket  # the live one is the oracle where it exists
 
 
 def test_positional_call_in_cpython_order(root_ca, server_cert, pem_files):

@@ -19,7 +19,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 import swiftssl
 from tls_support import (LoopbackServer, echo_upper_line, elapsed, outcome, recv_exactly,
-                         recv_until_eof, needs_stdlib_legacy_api)
+                         recv_until_eof, stdlib_oracle)
 
 MIB = 1024 * 1024
 
@@ -509,18 +509,18 @@ def described(function):
 
 @pytest.fixture
 def compare_with_stdlib(stdlib_server):
-    """``compare_with_stdlib(handler, client)`` runs ``client(module, server)`` for stdlib, then
-    for swiftssl, against one stdlib server; returns both descriptions."""
+    """``compare_with_stdlib(handler, client)`` runs ``client(module, server)`` for stdlib (as
+    ``tls_support.stdlib_oracle``: module-level wrap_socket is CPython 3.11's, live or replicated),
+    then for swiftssl, against one stdlib server; returns both descriptions."""
     def compare(handler, client, connections=2):
         results = []
         with stdlib_server(handler, connections=connections) as server:
-            for module in (ssl, swiftssl):
+            for module in (stdlib_oracle, swiftssl):
                 results.append(described(lambda: client(module, server)))
         return results
     return compare
 
 
-@needs_stdlib_legacy_api
 def test_wrap_unconnected_socket_then_connect(pem_files, compare_with_stdlib):
     """The App Engine pattern: wrap a fresh socket, then connect() (and connect_ex())."""
     def client(module, server):
@@ -539,7 +539,6 @@ def test_wrap_unconnected_socket_then_connect(pem_files, compare_with_stdlib):
     assert actual == expected
 
 
-@needs_stdlib_legacy_api
 def test_read_sizes_and_state_before_the_handshake(compare_with_stdlib):
     def client(module, server):
         tls = module.wrap_socket(server.connect(), do_handshake_on_connect=False)
@@ -556,7 +555,6 @@ def test_read_sizes_and_state_before_the_handshake(compare_with_stdlib):
     assert expected["value"][0][0]["message"] == "handshake not done yet"
 
 
-@needs_stdlib_legacy_api
 def test_write_times_out_when_the_peer_does_not_read(compare_with_stdlib):
     release = threading.Event()
 
@@ -578,7 +576,6 @@ def test_write_times_out_when_the_peer_does_not_read(compare_with_stdlib):
     assert actual == expected
 
 
-@needs_stdlib_legacy_api
 def test_unwrap_when_the_peer_vanished_without_close_notify(compare_with_stdlib):
     def client(module, server):
         tls = module.wrap_socket(server.connect())
@@ -591,7 +588,6 @@ def test_unwrap_when_the_peer_vanished_without_close_notify(compare_with_stdlib)
     assert actual == expected
 
 
-@needs_stdlib_legacy_api
 def test_do_handshake_on_connect_with_a_non_blocking_socket_is_refused(compare_with_stdlib):
     def client(module, server):
         raw = server.connect()

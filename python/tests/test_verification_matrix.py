@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import swiftssl
 from tls_support import (CertificateAuthority, IssuedCertificate, LoopbackServer, comparable, outcome,
-                         self_signed, needs_stdlib_legacy_api)
+                         self_signed, stdlib_oracle)
 
 DAY = datetime.timedelta(days=1)
 
@@ -184,7 +184,6 @@ def test_self_signed_certificate_trusted_directly(tmp_path):
     assert comparable(results["swiftssl-wrap_socket"]) == oracle
 
 
-@needs_stdlib_legacy_api
 @pytest.mark.parametrize("cert_reqs", ["CERT_NONE", "CERT_OPTIONAL"])
 def test_weaker_cert_reqs_on_an_untrusted_server(cert_reqs, tmp_path):
     """CERT_NONE connects to anything; CERT_OPTIONAL still verifies a certificate that is sent."""
@@ -196,7 +195,7 @@ def test_weaker_cert_reqs_on_an_untrusted_server(cert_reqs, tmp_path):
     results = {}
     with LoopbackServer(lambda raw: server_context.wrap_socket(raw, server_side=True),
                         lambda tls: tls.recv(1), connections=2) as server:
-        for module in (ssl, swiftssl):
+        for module in (stdlib_oracle, swiftssl):
             raw = server.connect()
 
             def connect():

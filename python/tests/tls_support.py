@@ -15,12 +15,13 @@ import ipaddress
 import os
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
+import types
 from dataclasses import dataclass, field
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -29,11 +30,48 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 # How long any single network wait in a helper may take before the test is failed.
 NETWORK_TIMEOUT = 15.0
 
-# Many tests use CPython 3.11's own ssl.wrap_socket / ssl.match_hostname as the oracle; 3.12
-# removed both, so there those comparisons cannot run (swiftssl itself still has them).
-needs_stdlib_legacy_api = pytest.mark.skipif(
-    not (hasattr(__import__("ssl"), "wrap_socket") and hasattr(__import__("ssl"), "match_hostname")),
-    reason="the oracle, stdlib ssl.wrap_socket/match_hostname, exists only up to Python 3.11")
+
+# --------------------------------------------------------------------------------------------
+# The stdlib oracle for module-level wrap_socket
+# --------------------------------------------------------------------------------------------
+
+def wrap_socket_as_in_python_311(sock, keyfile=None, certfile=None,
+                                 server_side=False, cert_reqs=ssl.CERT_NONE,
+                                 ssl_version=ssl.PROTOCOL_TLS, ca_certs=None,
+                                 do_handshake_on_connect=True,
+                                 suppress_ragged_eofs=True,
+                                 ciphers=None):
+    """CPython 3.11's ``ssl.wrap_socket`` (Lib/ssl.py, removed in 3.12), statement for statement
+    but without its DeprecationWarning: the stdlib ``SSLContext`` calls it made. On 3.11
+    test_legacy_wrap_socket.py checks it against the real one."""
+    if server_side and not certfile:
+        raise ValueError("certfile must be specified for server-side "
+                         "operations")
+    if keyfile and not certfile:
+        raise ValueError("certfile must be specified")
+    context = ssl.SSLContext(ssl_version)
+    context.verify_mode = cert_reqs
+    if ca_certs:
+        context.load_verify_locations(ca_certs)
+    if certfile:
+        context.load_cert_chain(certfile, keyfile)
+    if ciphers:
+        context.set_ciphers(ciphers)
+    return context.wrap_socket(
+        sock=sock, server_side=server_side,
+        do_handshake_on_connect=do_handshake_on_connect,
+        suppress_ragged_eofs=suppress_ragged_eofs
+    )
+
+
+STDLIB_HAS_WRAP_SOCKET = hasattr(ssl, "wrap_socket")  # up to Python 3.11
+
+# The stdlib ``ssl`` as the oracle of tests comparing module-level wrap_socket: every attribute is
+# stdlib ssl's, and ``wrap_socket`` is this interpreter's own where it still has one (3.11), else
+# the faithful replica above. Tests write ``for module in (stdlib_oracle, swiftssl)``.
+stdlib_oracle = types.ModuleType("ssl", "stdlib ssl, with CPython 3.11's module-level wrap_socket")
+stdlib_oracle.__getattr__ = lambda name: getattr(ssl, name)
+stdlib_oracle.wrap_socket = ssl.wrap_socket if STDLIB_HAS_WRAP_SOCKET else wrap_socket_as_in_python_311
 
 
 # --------------------------------------------------------------------------------------------
