@@ -86,6 +86,9 @@ public final class TLSContextCache {
     /// The content digest, or nil when the configuration cannot be keyed.
     static func key(for loaded: LoadedConfiguration) throws -> [UInt8]? {
         let configuration = loaded.configuration
+        // Decided before the digest exists: only finish() frees its EVP_MD_CTX, so returning
+        // between the two leaked one per wrap_socket call with a password callback.
+        if case .callback = configuration.password { return nil }
         var digest = try ContentDigest()
         digest.add(text: "swiftssl-context-v1")
         digest.add(integer: configuration.protocolSelection.rawValue)

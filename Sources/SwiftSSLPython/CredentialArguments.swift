@@ -13,9 +13,11 @@ enum CredentialArguments {
     /// The source for `object` (role names the argument in messages, e.g. "certfile").
     static func source(_ object: PyObjectPointer, role: String) throws -> CredentialSource {
         if CSwiftSSLPy_IsUnicode(object) != 0 {
-            let text = try pythonString(object, what: role)
-            if containsPEMMarker(text.utf8) { return .pem(text) }
-            return .path(try checkedPath(text, role: role))
+            // Straight from the str's UTF-8 into a wiped buffer: a Swift String of a PEM key would
+            // be one more copy of it, freed without being cleansed.
+            let bytes = try utf8Bytes(object)
+            if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
+            return .path(try checkedPath(String(decoding: bytes.bytes, as: UTF8.self), role: role))
         }
         if isBytesLike(object) {
             let bytes = try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
@@ -52,9 +54,7 @@ enum CredentialArguments {
         let result = try callMethod(reader, "read")
         defer { CSwiftSSLPy_DecRef(result) }
         if CSwiftSSLPy_IsUnicode(result) != 0 {
-            var size: Py_ssize_t = 0
-            guard let pointer = PyUnicode_AsUTF8AndSize(result, &size) else { throw PythonError.alreadySet }
-            return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
+            return try utf8Bytes(result)
         }
         if isBytesLike(result) {
             return try withBuffer(result) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
@@ -83,14 +83,20 @@ enum CredentialArguments {
 
     private static func passwordBytes(_ object: PyObjectPointer) throws -> SensitiveBytes? {
         if CSwiftSSLPy_IsUnicode(object) != 0 {
-            var size: Py_ssize_t = 0
-            guard let pointer = PyUnicode_AsUTF8AndSize(object, &size) else { throw PythonError.alreadySet }
-            return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
+            return try utf8Bytes(object)
         }
         if CSwiftSSLPy_IsBytes(object) != 0 || CSwiftSSLPy_IsByteArray(object) != 0 {
             return try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
         }
         return nil
+    }
+
+    /// The UTF-8 of a str, copied into a buffer wiped on release (the str's own cached UTF-8 is
+    /// Python's, freed with the str).
+    private static func utf8Bytes(_ object: PyObjectPointer) throws -> SensitiveBytes {
+        var size: Py_ssize_t = 0
+        guard let pointer = PyUnicode_AsUTF8AndSize(object, &size) else { throw PythonError.alreadySet }
+        return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
     }
 
     private static func checkedPath(_ path: String, role: String) throws -> String {

@@ -1,0 +1,80 @@
+"""atheris target: arbitrary bytes into the incoming MemoryBIO of an SSLObject (``wrap_bio``).
+
+Input layout: byte 0 picks the side (even: a server SSLObject, odd: a client one, which first
+sends its ClientHello) and whether EOF is written at the end (bit 1); the rest is a sequence of
+chunks, each a length byte then that many bytes, fed one at a time with a ``do_handshake()``
+(or, once the handshake is done, a ``read()``) after each, draining the outgoing BIO as a peer
+would. Both contexts use a certificate made at start-up; the client does not verify, so a fuzzed
+server flight can get as far as the handshake allows.
+
+Allowed outcomes: returning, or any ``SSLError`` (want-read, EOF, protocol errors included).
+"""
+
+from _harness import import_swiftssl, run
+
+swiftssl = import_swiftssl()
+
+from _certificate import server_pem  # noqa: E402  (after the instrumented import)
+
+SERVER_CONTEXT = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+SERVER_CONTEXT.load_cert_chain(server_pem())
+CLIENT_CONTEXT = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
+CLIENT_CONTEXT.check_hostname = False
+CLIENT_CONTEXT.verify_mode = swiftssl.CERT_NONE
+
+
+def chunks(data: bytes):
+    position = 0
+    while position < len(data):
+        length = data[position]
+        yield data[position + 1:position + 1 + length]
+        position += 1 + length
+
+
+def step(connection, outgoing, handshake_done):
+    """One handshake or read attempt; returns whether the handshake has completed."""
+    try:
+        if not handshake_done:
+            connection.do_handshake()
+            handshake_done = True
+        else:
+            connection.read(65536)
+    except (swiftssl.SSLWantReadError, swiftssl.SSLWantWriteError):
+        pass
+    finally:
+        outgoing.read()
+    return handshake_done
+
+
+def test_one_input(data: bytes) -> None:
+    if not data:
+        return
+    mode, body = data[0], data[1:]
+    incoming, outgoing = swiftssl.MemoryBIO(), swiftssl.MemoryBIO()
+    server_side = mode % 2 == 0
+    if server_side:
+        connection = SERVER_CONTEXT.wrap_bio(incoming, outgoing, server_side=True)
+    else:
+        connection = CLIENT_CONTEXT.wrap_bio(incoming, outgoing, server_hostname="fuzz.example")
+    done = False
+    try:
+        if not server_side:
+            done = step(connection, outgoing, done)
+        for chunk in chunks(body):
+            incoming.write(chunk)
+            done = step(connection, outgoing, done)
+        if mode & 2:
+            incoming.write_eof()
+            done = step(connection, outgoing, done)
+        if done:
+            connection.version()
+            connection.cipher()
+            connection.getpeercert()
+            connection.getpeercert(binary_form=True)
+            connection.pending()
+    except swiftssl.SSLError:
+        pass
+
+
+if __name__ == "__main__":
+    run(test_one_input)
