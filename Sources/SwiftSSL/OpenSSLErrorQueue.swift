@@ -22,8 +22,15 @@ public struct OpenSSLErrorEntry: Sendable, Equatable {
 /// is bracketed: ``clear()`` before, ``drain()`` after. Nothing is ever left on the queue.
 enum OpenSSLErrorQueue {
     /// Discards whatever an earlier caller (ours or anyone's) left on this thread's queue.
+    ///
+    /// `ERR_clear_error` rewrites all 16 slots of the queue even when it is empty, which is
+    /// most of the glue's cost per `read`/`write` call; peeking first is cheap, and an empty
+    /// queue (the usual case) needs nothing more.
+    @inline(__always)
     static func clear() {
-        ERR_clear_error()
+        if ERR_peek_error() != 0 {
+            ERR_clear_error()
+        }
     }
 
     /// Removes every entry from this thread's queue, oldest first.

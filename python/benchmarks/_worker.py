@@ -1,0 +1,242 @@
+"""One side of one measurement, run as its own process by the runner:
+
+    python -m benchmarks._worker server|client SCENARIO LIBRARY FIXTURES PARAMETERS_JSON [PORT]
+
+A server prints ``port N`` once it listens, then (for some scenarios) one JSON line of results;
+a client prints one JSON line. LIBRARY is ``swiftssl`` or ``ssl``; both ends use the same one.
+"""
+
+import json
+import os
+import socket
+import sys
+import time
+import warnings
+
+from . import _fixtures
+
+CHUNK = 256 * 1024
+
+
+def _listen():
+    listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
+    print("port", listener.getsockname()[1], flush=True)
+    return listener
+
+
+def _connect(port):
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _finish_sending(tls):
+    """Ends a stream the way both libraries allow without a close_notify exchange: FIN, then
+    drain what the peer still sends (session tickets), so closing never resets the connection."""
+    tls.shutdown(socket.SHUT_WR)
+    while tls.recv(65536):
+        pass
+    tls.close()
+
+
+def _rss_kib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+# -- servers --------------------------------------------------------------------------------------
+
+def serve_bulk(lib, fixtures, parameters):
+    context = _fixtures.server_context(lib, fixtures)
+    listener = _listen()
+    connection, _ = listener.accept()
+    tls = context.wrap_socket(connection, server_side=True)
+    cipher = tls.cipher()[0]
+    buffer = memoryview(bytearray(CHUNK))
+    received = tls.recv_into(buffer)
+    started = time.perf_counter()
+    total = 0
+    while True:
+        try:
+            got = tls.recv_into(buffer)
+        except (ConnectionError, lib.SSLEOFError):
+            got = 0
+        if not got:
+            break
+        total += got
+    elapsed = time.perf_counter() - started
+    tls.close()
+    print(json.dumps({"bytes": total, "seconds": elapsed, "cipher": cipher, "first": received}), flush=True)
+
+
+def serve_echo(lib, fixtures, parameters):
+    context = _fixtures.server_context(lib, fixtures)
+    listener = _listen()
+    connection, _ = listener.accept()
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    tls = context.wrap_socket(connection, server_side=True)
+    size = parameters["size"]
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    while True:
+        filled = 0
+        while filled < size:
+            got = tls.recv_into(view[filled:])
+            if not got:
+                tls.close()
+                return
+            filled += got
+        tls.sendall(buffer)
+
+
+def serve_handshakes(lib, fixtures, parameters):
+    """Accepts, handshakes, sends one byte so the client knows the server finished, closes."""
+    context = None
+    if parameters.get("tls", True):
+        context = _fixtures.server_context(lib, fixtures, parameters.get("key", "ecdsa"),
+                                           parameters.get("version", "1.3"))
+    listener = _listen()
+    while True:
+        connection, _ = listener.accept()
+        try:
+            if context is not None:
+                with context.wrap_socket(connection, server_side=True) as tls:
+                    tls.sendall(b"k")
+        except OSError:
+            pass  # a client that gave up; not this benchmark's business
+        finally:
+            connection.close()
+
+
+def serve_idle(lib, fixtures, parameters):
+    """Holds `count` established connections and reports the RSS they cost."""
+    context = _fixtures.server_context(lib, fixtures)
+    listener = _listen()
+    count = parameters["count"]
+    held = []
+    for _ in range(parameters["warmup"]):
+        connection, _ = listener.accept()
+        held.append(context.wrap_socket(connection, server_side=True))
+    before = _rss_kib()
+    for _ in range(count):
+        connection, _ = listener.accept()
+        held.append(context.wrap_socket(connection, server_side=True))
+    after = _rss_kib()
+    print(json.dumps({"kib_per_connection": (after - before) / count}), flush=True)
+    held[0].sendall(b"k")
+    held[0].recv(1)
+
+
+# -- clients --------------------------------------------------------------------------------------
+
+def client_bulk(lib, fixtures, parameters, port):
+    context = _fixtures.client_context(lib, fixtures)
+    tls = context.wrap_socket(_connect(port), server_hostname=_fixtures.HOSTNAME)
+    payload = bytes(parameters["size"])
+    tls.sendall(payload)
+    deadline = time.perf_counter() + parameters["seconds"]
+    sent = 0
+    while time.perf_counter() < deadline:
+        for _ in range(max(1, CHUNK // len(payload))):
+            tls.sendall(payload)
+        sent += max(1, CHUNK // len(payload)) * len(payload)
+    _finish_sending(tls)
+    print(json.dumps({"sent": sent}), flush=True)
+
+
+def client_echo(lib, fixtures, parameters, port):
+    context = _fixtures.client_context(lib, fixtures)
+    tls = context.wrap_socket(_connect(port), server_hostname=_fixtures.HOSTNAME)
+    size = parameters["size"]
+    payload = bytes(size)
+    view = memoryview(bytearray(size))
+    rounds = 0
+    started = time.perf_counter()
+    deadline = started + parameters["seconds"]
+    while True:
+        for _ in range(50):
+            tls.sendall(payload)
+            filled = 0
+            while filled < size:
+                filled += tls.recv_into(view[filled:])
+        rounds += 50
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    _finish_sending(tls)
+    print(json.dumps({"per_second": rounds / (now - started)}), flush=True)
+
+
+def client_handshakes(lib, fixtures, parameters, port):
+    context = _fixtures.client_context(lib, fixtures, parameters.get("version", "1.3"))
+    expected = "TLSv" + parameters.get("version", "1.3")
+    count = 0
+    started = time.perf_counter()
+    deadline = started + parameters["seconds"]
+    while True:
+        with context.wrap_socket(_connect(port), server_hostname=_fixtures.HOSTNAME) as tls:
+            if tls.recv(1) != b"k" or tls.version() != expected:
+                raise RuntimeError(f"unexpected handshake: {tls.version()}")
+        count += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    print(json.dumps({"per_second": count / (now - started)}), flush=True)
+
+
+def client_idle(lib, fixtures, parameters, port):
+    context = _fixtures.client_context(lib, fixtures)
+    held = []
+    for _ in range(parameters["warmup"]):
+        held.append(context.wrap_socket(_connect(port), server_hostname=_fixtures.HOSTNAME))
+    before = _rss_kib()
+    for _ in range(parameters["count"]):
+        held.append(context.wrap_socket(_connect(port), server_hostname=_fixtures.HOSTNAME))
+    after = _rss_kib()
+    held[0].recv(1)
+    print(json.dumps({"kib_per_connection": (after - before) / parameters["count"]}), flush=True)
+    held[0].sendall(b"k")
+
+
+def client_legacy(lib, fixtures, parameters, port):
+    """Module-level ``wrap_socket`` per connection, with the same arguments for both libraries."""
+    warnings.simplefilter("ignore", DeprecationWarning)
+    handshake = parameters["handshake"]
+    bundle = os.path.join(fixtures, "bundle.pem") if handshake else _fixtures.SYSTEM_BUNDLE
+    count = 0
+    started = time.perf_counter()
+    deadline = started + parameters["seconds"]
+    while True:
+        tls = lib.wrap_socket(_connect(port), ca_certs=bundle, cert_reqs=lib.CERT_REQUIRED,
+                              do_handshake_on_connect=handshake)
+        if handshake and tls.recv(1) != b"k":
+            raise RuntimeError("no byte from the server")
+        tls.close()
+        count += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    print(json.dumps({"per_second": count / (now - started)}), flush=True)
+
+
+SERVERS = {"bulk": serve_bulk, "echo": serve_echo, "handshakes": serve_handshakes,
+           "idle": serve_idle, "legacy": serve_handshakes}
+CLIENTS = {"bulk": client_bulk, "echo": client_echo, "handshakes": client_handshakes,
+           "idle": client_idle, "legacy": client_legacy}
+
+
+def main(arguments):
+    role, scenario, name, fixtures, parameters = arguments[:5]
+    lib = _fixtures.library(name)
+    parameters = json.loads(parameters)
+    if role == "server":
+        SERVERS[scenario](lib, fixtures, parameters)
+    else:
+        CLIENTS[scenario](lib, fixtures, parameters, int(arguments[5]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
