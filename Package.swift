@@ -42,5 +42,9 @@ let package = Package(
             swiftSettings: pythonSwiftSettings
         ),
         .testTarget(name: "SwiftSSLTests", dependencies: ["SwiftSSL"]),
+        /// The core alone, memory to memory: `bash scripts/bench` builds and runs it (BENCHMARKS.md).
+        .executableTarget(name: "SwiftSSLBenchmarks", dependencies: ["SwiftSSL"], path: "Benchmarks/SwiftSSLBenchmarks"),
+        /// A small program using SwiftSSL alone: `swift run SwiftSSLExample CA.pem CHAIN.pem KEY.pem`.
+        .executableTarget(name: "SwiftSSLExample", dependencies: ["SwiftSSL"], path: "Examples/SwiftSSLExample"),
     ]
 )

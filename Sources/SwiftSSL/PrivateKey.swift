@@ -69,6 +69,8 @@ final class PasswordPrompt {
     /// Copies the password into OpenSSL's buffer; -1 means "no password" (and stops OpenSSL from
     /// ever prompting on a terminal, which would hang a server).
     func fill(_ buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int32 {
+        // OpenSSL 3's decoders may ask again after a failure: never call a source that failed.
+        if failure != nil { return -1 }
         let password: SensitiveBytes
         switch source {
         case nil:

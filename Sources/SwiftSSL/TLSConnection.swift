@@ -99,6 +99,10 @@ public final class TLSConnection {
     }
 
     deinit {
+        // Freeing an SSL that never sent close_notify makes OpenSSL mark its session
+        // unresumable, and that SSL_SESSION may be shared with a TLSSession a caller kept for
+        // resumption. Mark the connection as shut down first, as CPython 3.13 does.
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_get_shutdown(ssl))
         SSL_free(ssl)
     }
 
@@ -171,6 +175,10 @@ public final class TLSConnection {
             (SSL_do_handshake(ssl), 0)
         }
     }
+
+    /// The most plaintext one TLS record carries (2^14 bytes), hence the most one
+    /// ``read(into:timeout:onInterrupt:)`` returns: OpenSSL hands out one record per read.
+    public static let maximumRecordPayload = 16384
 
     /// Reads decrypted bytes into `buffer`; returns how many (at least 1 unless `buffer` is empty).
     /// A clean close by the peer throws ``TLSError/Kind/zeroReturn``.

@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -31,6 +32,13 @@ public final class TLSContext {
     }
     /// The ALPN names in wire format, kept alive for OpenSSL's selection callback.
     var alpnProtocols: ALPNProtocolList?
+    /// A number no other context of this process has had or will have (addresses are reused
+    /// once a context is freed, so they cannot tell contexts apart over time).
+    public let serialNumber: UInt64 = TLSContext.nextSerialNumber()
+    /// The key log file of ``setKeyLogPath(_:)``, if logging is on.
+    var keyLog: KeyLogFile?
+    /// The observer of ``setMessageObserver(_:)``, if any.
+    var messageObserver: TLSMessageObserver?
     /// Whether connections allow TLS 1.3 post-handshake client authentication.
     public private(set) var postHandshakeAuthentication = false
     /// True once the context is shared through ``TLSContextCache``: changing it would change
@@ -327,7 +335,7 @@ public final class TLSContext {
             throw TLSError(kind: .invalidArgument, message: "cafile, capath and cadata cannot be all omitted")
         }
         if let file {
-            try addTrustedCertificates(try file.load(), origin: "cafile")
+            try addTrustedFileContent(try file.load())
         }
         if let data {
             try addTrustedCertificates(try data.load(), origin: "cadata")
@@ -355,6 +363,14 @@ public final class TLSContext {
         do {
             certificates = try Certificate.parseAll(bytes.bytes)
         } catch var error as TLSError {
+            if origin == "cadata" {
+                // CPython's own words when cadata yields no certificate, without OpenSSL's
+                // library and reason: "no start line" for PEM, "not enough data" for DER.
+                let cause = EncodingSniffer.looksLikePEM(bytes.bytes) ? "no start line" : "not enough data"
+                throw TLSError(kind: .ssl, code: TLSError.codeSSL,
+                               message: "\(cause): cadata does not contain a certificate (swiftssl)",
+                               openSSLErrors: error.openSSLErrors)
+            }
             error.message = error.message.replacingSuffix(" (swiftssl)", with: ": \(origin) does not contain a certificate (swiftssl)")
             throw error
         }
@@ -408,6 +424,15 @@ public final class TLSContext {
             result.append(Certificate(sharing: x509))
         }
         return result
+    }
+}
+
+extension TLSContext {
+    /// Hands out ``serialNumber``s.
+    private static let serialNumbers = Atomic<UInt64>(0)
+
+    static func nextSerialNumber() -> UInt64 {
+        serialNumbers.wrappingAdd(1, ordering: .relaxed).newValue
     }
 }
 

@@ -43,18 +43,23 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
         }
         if length < 0 { throw PythonError.valueError("size should not be negative") }
         if length == 0 { return newBytes(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        // One SSL_read returns data from one record at most: what is already decrypted, or else
+        // up to a full record. Sizing the bytes object to that bound instead of `length` makes
+        // `recv(65536)` allocate a record's worth, and a read of already-decrypted bytes exact.
+        let pending = box.connection.pendingCount
+        let capacity = min(length, pending > 0 ? pending : TLSConnection.maximumRecordPayload)
         // Read straight into the bytes object's storage, then shrink it to what arrived.
-        var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, length))
+        var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, capacity))
         guard let storage = PyBytes_AsString(bytesObject) else {
             CSwiftSSLPy_XDecRef(bytesObject)
             throw PythonError.alreadySet
         }
-        let target = UnsafeMutableRawBufferPointer(start: storage, count: length)
+        let target = UnsafeMutableRawBufferPointer(start: storage, count: capacity)
         do {
             let got = try withoutGIL { onInterrupt in
                 try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
             }
-            if got != length {
+            if got != capacity {
                 return try resizedBytes(&bytesObject, to: got)
             }
             return bytesObject
@@ -86,6 +91,43 @@ func connectionWrite(_ object: PyObjectPointer?, _ vector: FastArguments, _ coun
             }
             return newInt(written)
         }
+    }
+}
+
+/// `write_all(data, timeout)`: `sendall` in one native call, None when everything was sent.
+///
+/// `write` already sends all of its argument (SSL_write_ex without partial writes), so this
+/// differs from it only in taking what `memoryview(data).cast("B")` takes, with the same errors:
+/// the Python loop it replaces in `SSLSocket.sendall` made that view and three slices per call.
+@_cdecl("swiftssl_connection_write_all")
+func connectionWriteAll(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "write_all", arguments: 1...2) { box, arguments in
+        let timeout = try arguments.timeout(1)
+        let data = try arguments.object(0)
+        let send = { (view: UnsafeMutableRawBufferPointer) throws -> PyObjectPointer? in
+            let bytes = UnsafeRawBufferPointer(view)
+            _ = try withoutGIL { onInterrupt in
+                try box.connection.write(bytes, timeout: timeout, onInterrupt: onInterrupt)
+            }
+            return newNone()
+        }
+        // bytes, bytearray and contiguous memoryviews: a plain buffer, no view object needed.
+        var view = Py_buffer()
+        if PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) == 0 {
+            defer { PyBuffer_Release(&view) }
+            return try send(UnsafeMutableRawBufferPointer(start: view.buf, count: view.len))
+        }
+        // Anything else goes the way of memoryview(data).cast("B"), which raises what sendall raised.
+        PyErr_Clear()
+        let memoryView = try checked(PyMemoryView_FromObject(data))
+        defer { CSwiftSSLPy_DecRef(memoryView) }
+        let cast = try checked(PyObject_GetAttrString(memoryView, "cast"))
+        defer { CSwiftSSLPy_DecRef(cast) }
+        let castArguments = try newTuple([PyUnicode_FromString("B")])
+        defer { CSwiftSSLPy_DecRef(castArguments) }
+        let octets = try checked(PyObject_CallObject(cast, castArguments))
+        defer { CSwiftSSLPy_DecRef(octets) }
+        return try withBuffer(octets, send)
     }
 }
 

@@ -167,12 +167,13 @@ func contextGetSecurityLevel(_ object: PyObjectPointer?, _ vector: FastArguments
     }
 }
 
-/// `_core_identity()`: a number naming the core context this object uses (its address), so tests
-/// can tell whether two `wrap_socket` calls shared a context from ``TLSContextCache``.
+/// `_core_identity()`: a number naming the core context this object uses (its serial number,
+/// never reused), so tests can tell whether two `wrap_socket` calls shared a context from
+/// ``TLSContextCache``.
 @_cdecl("swiftssl_context_core_identity")
 func contextCoreIdentity(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_core_identity", arguments: 0...0) { box, _ in
-        newInt(Int(bitPattern: Unmanaged.passUnretained(box.context).toOpaque()))
+        PyLong_FromUnsignedLongLong(box.context.serialNumber)
     }
 }
 
@@ -227,6 +228,15 @@ func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArgume
     contextMethod(object, vector, count, "load_verify_locations", arguments: 0...3) { box, arguments in
         let file = try arguments.optional(0).map { try CredentialArguments.source($0, role: "cafile") }
         let directory = try arguments.optional(1).map { try directoryPath($0) }
+        // cadata as str is PEM by definition (as in CPython); bytes may be PEM or DER.
+        if let text = arguments.optional(2), CSwiftSSLPy_IsUnicode(text) != 0 {
+            let pemText = try pythonString(text, what: "cadata")
+            if file != nil || directory != nil {
+                try box.context.loadVerifyLocations(file: file, directory: directory)
+            }
+            try box.context.loadVerifyLocations(pemText: pemText)
+            return newNone()
+        }
         let data = try arguments.optional(2).map { try CredentialArguments.caDataSource($0) }
         try box.context.loadVerifyLocations(file: file, directory: directory, data: data)
         return newNone()
@@ -248,14 +258,15 @@ func contextSetDefaultVerifyPaths(_ object: PyObjectPointer?, _ vector: FastArgu
     }
 }
 
-/// `_get_ca_certs(binary_form)`: trusted CA certificates as dicts or DER bytes.
+/// `_get_ca_certs(binary_form)`: the trusted CA certificates (not other trusted certificates, as
+/// in CPython) as dicts or DER bytes.
 @_cdecl("swiftssl_context_get_ca_certs")
 func contextGetCACerts(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "get_ca_certs", arguments: 0...1) { box, arguments in
         let binary = arguments.count > 0 ? try arguments.bool(0) : false
         let list = try checked(PyList_New(0))
         do {
-            for certificate in box.context.trustedCertificates() {
+            for certificate in box.context.trustedAuthorities() {
                 let item: PyObjectPointer
                 if binary {
                     item = try checked(certificate.derBytes.withUnsafeBytes(newBytes))
@@ -273,22 +284,22 @@ func contextGetCACerts(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
     }
 }
 
-/// `_set_sni_callback(callable_or_None)`: the callable is called as
-/// `callable(owner, server_name, context)` with the GIL held, during the handshake.
+/// `_set_sni_callback(callable_or_None)`: turns the server-name hook on or off; during the
+/// handshake the Python context's `_sni_callback` attribute (which the Python layer sets to the
+/// same callable) is called as `callable(owner, server_name, context)` with the GIL held.
 @_cdecl("swiftssl_context_set_sni_callback")
 func contextSetSNICallback(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_set_sni_callback", arguments: 1...1) { box, arguments in
         guard let callable = arguments.optional(0) else {
-            box.serverNameCallback = nil
             box.context.serverNameCallback = nil
             return newNone()
         }
         guard PyCallable_Check(callable) != 0 else { throw PythonError.typeError("not a callable object") }
-        CSwiftSSLPy_IncRef(callable)
-        let reference = PythonReference(owning: callable)
-        box.serverNameCallback = reference
+        // The callable is not kept here: it is read from the Python context's `_sni_callback`
+        // at handshake time. A native reference would be invisible to Python's cycle collector,
+        // and callbacks commonly refer back to their context (CPython's test_sni_callback_refcycle).
         box.context.serverNameCallback = { connection, serverName in
-            withGIL { ServerNameDispatch.call(reference.object, connection: connection, serverName: serverName) }
+            withGIL { ServerNameDispatch.callContextCallback(connection: connection, serverName: serverName) }
         }
         return newNone()
     }
@@ -299,6 +310,18 @@ func contextSetSNICallback(_ object: PyObjectPointer?, _ vector: FastArguments, 
 enum ServerNameDispatch {
     static let handshakeFailure: Int32 = 40
     static let internalError: Int32 = 80
+
+    /// Calls the `_sni_callback` attribute of the connection's Python context, if set.
+    static func callContextCallback(connection: TLSConnection, serverName: String?) -> ServerNameDecision {
+        guard let box = connection.userInfo as? ConnectionBox else { return .alert(internalError) }
+        guard let callable = PyObject_GetAttrString(box.contextObject.object, "_sni_callback") else {
+            PyErr_Clear()
+            return .alert(internalError)
+        }
+        defer { CSwiftSSLPy_DecRef(callable) }
+        if CSwiftSSLPy_IsNone(callable) != 0 { return .accept }
+        return call(callable, connection: connection, serverName: serverName)
+    }
 
     static func call(_ callable: PyObjectPointer, connection: TLSConnection, serverName: String?) -> ServerNameDecision {
         guard let box = connection.userInfo as? ConnectionBox, let owner = box.ownerObject() else {

@@ -23,7 +23,10 @@ func moduleMatchHostname(_ module: PyObjectPointer?, _ vector: FastArguments, _ 
 private func pairs(in certificate: PyObjectPointer, key: String) throws -> [(tag: String, value: String)] {
     guard let entries = try lookup(certificate, key) else { return [] }
     defer { CSwiftSSLPy_DecRef(entries) }
-    return try items(of: entries).compactMap { entry in
+    // Released all together, so an entry that throws does not leak the ones after it.
+    let entryList = try items(of: entries)
+    defer { entryList.forEach(CSwiftSSLPy_DecRef) }
+    return try entryList.compactMap { entry in
         let parts = try items(of: entry)
         defer { parts.forEach(CSwiftSSLPy_DecRef) }
         guard parts.count == 2 else {
@@ -40,10 +43,13 @@ private func pairs(in certificate: PyObjectPointer, key: String) throws -> [(tag
 private func relativeNames(in certificate: PyObjectPointer) throws -> [[(name: String, value: String)]] {
     guard let subject = try lookup(certificate, "subject") else { return [] }
     defer { CSwiftSSLPy_DecRef(subject) }
-    return try items(of: subject).map { relativeName in
-        defer { CSwiftSSLPy_DecRef(relativeName) }
-        return try items(of: relativeName).compactMap { attribute in
-            defer { CSwiftSSLPy_DecRef(attribute) }
+    // Each list is released all together, so an item that throws does not leak the ones after it.
+    let relativeNameList = try items(of: subject)
+    defer { relativeNameList.forEach(CSwiftSSLPy_DecRef) }
+    return try relativeNameList.map { relativeName in
+        let attributes = try items(of: relativeName)
+        defer { attributes.forEach(CSwiftSSLPy_DecRef) }
+        return try attributes.compactMap { attribute in
             let parts = try items(of: attribute)
             defer { parts.forEach(CSwiftSSLPy_DecRef) }
             guard parts.count == 2 else {

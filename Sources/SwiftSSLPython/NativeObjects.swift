@@ -2,10 +2,10 @@
 import _swiftssl_c
 import SwiftSSL
 
-/// What a native `_SSLContext` holds: the core context and the Python callables attached to it.
+/// What a native `_SSLContext` holds: the core context. (Its SNI callback lives in the Python
+/// object's `_sni_callback`, where the cycle collector can see it.)
 final class ContextBox {
     let context: TLSContext
-    var serverNameCallback: PythonReference?
 
     init(_ context: TLSContext) {
         self.context = context

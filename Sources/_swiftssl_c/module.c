@@ -1,4 +1,4 @@
-// PyInit__swiftssl: the module object, three native types and their method tables. Every method
+// PyInit__swiftssl: the module object, four native types and their method tables. Every method
 // is a Swift function (see swiftssl_methods.def); this file only lays out what CPython needs.
 #include "swiftssl_module.h"
 
@@ -54,6 +54,12 @@ static PyObject *connection_new(PyTypeObject *type, PyObject *args, PyObject *kw
     return NULL;
 }
 
+static PyObject *session_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    (void)type; (void)args; (void)kwargs;
+    PyErr_SetString(PyExc_TypeError, "sessions are made by TLS connections: read SSLSocket.session");
+    return NULL;
+}
+
 PyObject *swiftssl_wrap_core(SwiftSSLKind kind, void *core) {
     return swiftssl_new_with(swiftssl_types[kind], core);
 }
@@ -70,7 +76,7 @@ PyObject *swiftssl_wrap_core_as(PyObject *type, SwiftSSLKind kind, void *core) {
 void *swiftssl_unwrap_core(PyObject *object, SwiftSSLKind kind) {
     if (object == NULL || !PyObject_TypeCheck(object, swiftssl_types[kind]) ||
         ((SwiftSSLObject *)object)->core == NULL) {
-        static const char *const names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO"};
+        static const char *const names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO", "SSLSession"};
         PyErr_Format(PyExc_TypeError, "expected a swiftssl %s", names[kind]);
         return NULL;
     }
@@ -85,11 +91,13 @@ static PyMethodDef module_methods[] = {
 #define SWIFTSSL_ENTRY_context(pyname, symbol)
 #define SWIFTSSL_ENTRY_connection(pyname, symbol)
 #define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
+#define SWIFTSSL_ENTRY_session(pyname, symbol)
 #include "swiftssl_methods.def"
 #undef SWIFTSSL_ENTRY_module
 #undef SWIFTSSL_ENTRY_context
 #undef SWIFTSSL_ENTRY_connection
 #undef SWIFTSSL_ENTRY_memory_buffer
+#undef SWIFTSSL_ENTRY_session
     {NULL, NULL, 0, NULL}
 };
 
@@ -99,11 +107,13 @@ static PyMethodDef context_methods[] = {
 #define SWIFTSSL_ENTRY_context(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
 #define SWIFTSSL_ENTRY_connection(pyname, symbol)
 #define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
+#define SWIFTSSL_ENTRY_session(pyname, symbol)
 #include "swiftssl_methods.def"
 #undef SWIFTSSL_ENTRY_module
 #undef SWIFTSSL_ENTRY_context
 #undef SWIFTSSL_ENTRY_connection
 #undef SWIFTSSL_ENTRY_memory_buffer
+#undef SWIFTSSL_ENTRY_session
     {NULL, NULL, 0, NULL}
 };
 
@@ -113,11 +123,13 @@ static PyMethodDef connection_methods[] = {
 #define SWIFTSSL_ENTRY_context(pyname, symbol)
 #define SWIFTSSL_ENTRY_connection(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
 #define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
+#define SWIFTSSL_ENTRY_session(pyname, symbol)
 #include "swiftssl_methods.def"
 #undef SWIFTSSL_ENTRY_module
 #undef SWIFTSSL_ENTRY_context
 #undef SWIFTSSL_ENTRY_connection
 #undef SWIFTSSL_ENTRY_memory_buffer
+#undef SWIFTSSL_ENTRY_session
     {NULL, NULL, 0, NULL}
 };
 
@@ -127,11 +139,29 @@ static PyMethodDef memory_buffer_methods[] = {
 #define SWIFTSSL_ENTRY_context(pyname, symbol)
 #define SWIFTSSL_ENTRY_connection(pyname, symbol)
 #define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
+#define SWIFTSSL_ENTRY_session(pyname, symbol)
 #include "swiftssl_methods.def"
 #undef SWIFTSSL_ENTRY_module
 #undef SWIFTSSL_ENTRY_context
 #undef SWIFTSSL_ENTRY_connection
 #undef SWIFTSSL_ENTRY_memory_buffer
+#undef SWIFTSSL_ENTRY_session
+    {NULL, NULL, 0, NULL}
+};
+
+static PyMethodDef session_methods[] = {
+#define SWIFTSSL_ENTRY(table, pyname, symbol) SWIFTSSL_ENTRY_##table(pyname, symbol)
+#define SWIFTSSL_ENTRY_module(pyname, symbol)
+#define SWIFTSSL_ENTRY_context(pyname, symbol)
+#define SWIFTSSL_ENTRY_connection(pyname, symbol)
+#define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
+#define SWIFTSSL_ENTRY_session(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
+#include "swiftssl_methods.def"
+#undef SWIFTSSL_ENTRY_module
+#undef SWIFTSSL_ENTRY_context
+#undef SWIFTSSL_ENTRY_connection
+#undef SWIFTSSL_ENTRY_memory_buffer
+#undef SWIFTSSL_ENTRY_session
     {NULL, NULL, 0, NULL}
 };
 
@@ -142,7 +172,43 @@ static PyType_Slot context_slots[] = {
     {Py_tp_doc, "The native half of SSLContext: one swiftssl TLSContext."},
     {0, NULL},
 };
+// CPython's _SSLSocket exposes `owner` and `context` as attributes (test_ssl reads them); each
+// accessor calls the Swift method of the same meaning.
+static PyObject *connection_get_owner(PyObject *self, void *closure) {
+    (void)closure;
+    return swiftssl_connection_get_owner(self, NULL, 0);
+}
+static int connection_set_owner(PyObject *self, PyObject *value, void *closure) {
+    (void)closure;
+    PyObject *argument = value ? value : Py_None;
+    PyObject *result = swiftssl_connection_set_owner(self, &argument, 1);
+    if (result == NULL) return -1;
+    Py_DECREF(result);
+    return 0;
+}
+static PyObject *connection_get_context(PyObject *self, void *closure) {
+    (void)closure;
+    return swiftssl_connection_get_context(self, NULL, 0);
+}
+static int connection_set_context(PyObject *self, PyObject *value, void *closure) {
+    (void)closure;
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete context");
+        return -1;
+    }
+    PyObject *result = swiftssl_connection_set_context(self, &value, 1);
+    if (result == NULL) return -1;
+    Py_DECREF(result);
+    return 0;
+}
+static PyGetSetDef connection_getset[] = {
+    {"owner", connection_get_owner, connection_set_owner, NULL, NULL},
+    {"context", connection_get_context, connection_set_context, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyType_Slot connection_slots[] = {
+    {Py_tp_getset, connection_getset},
     {Py_tp_new, connection_new},
     {Py_tp_dealloc, swiftssl_dealloc},
     {Py_tp_methods, connection_methods},
@@ -157,6 +223,14 @@ static PyType_Slot memory_buffer_slots[] = {
     {0, NULL},
 };
 
+static PyType_Slot session_slots[] = {
+    {Py_tp_new, session_new},
+    {Py_tp_dealloc, swiftssl_dealloc},
+    {Py_tp_methods, session_methods},
+    {Py_tp_doc, "The native half of SSLSession: one swiftssl TLSSession."},
+    {0, NULL},
+};
+
 static PyType_Spec type_specs[SwiftSSLKindCount] = {
     {"swiftssl._swiftssl._SSLContext", sizeof(SwiftSSLObject), 0,
      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, context_slots},
@@ -164,6 +238,8 @@ static PyType_Spec type_specs[SwiftSSLKindCount] = {
      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, connection_slots},
     {"swiftssl._swiftssl.MemoryBIO", sizeof(SwiftSSLObject), 0,
      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, memory_buffer_slots},
+    {"swiftssl._swiftssl.SSLSession", sizeof(SwiftSSLObject), 0,
+     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, session_slots},
 };
 
 static struct PyModuleDef swiftssl_module = {
@@ -175,7 +251,7 @@ static struct PyModuleDef swiftssl_module = {
 PyMODINIT_FUNC PyInit__swiftssl(void) {
     PyObject *module = PyModule_Create(&swiftssl_module);
     if (module == NULL) return NULL;
-    static const char *const attribute_names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO"};
+    static const char *const attribute_names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO", "SSLSession"};
     for (int kind = 0; kind < SwiftSSLKindCount; kind++) {
         PyObject *type = PyType_FromSpec(&type_specs[kind]);
         if (type == NULL || PyModule_AddObject(module, attribute_names[kind], type) < 0) {

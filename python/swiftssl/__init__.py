@@ -17,12 +17,16 @@ from ._constants import (
     _SSLMethod, _PROTOCOL_NAMES, _DEFAULT_CIPHERS, OPENSSL_VERSION, OPENSSL_VERSION_INFO,
     OPENSSL_VERSION_NUMBER,
 )
-from ._purpose import Purpose, _ASN1Object
+from ._purpose import Purpose, _ASN1Object, _txt2obj, _nid2obj
+from ._tls_records import _TLSContentType, _TLSAlertType, _TLSMessageType
 from ._context import (
     SSLContext, create_default_context, _create_unverified_context, _create_stdlib_context,
     _create_default_https_context,
 )
 from ._socket import SSLSocket, SSLObject
+from ._session import SSLSession
+from . import _certificate_object  # noqa: F401 - registers the Certificate class with the core
+from ._private_names import _inet_paton, RAND_pseudo_bytes, _OPENSSL_API_VERSION
 from ._legacy import wrap_socket, match_hostname
 from ._certificates import (
     DER_cert_to_PEM_cert, PEM_cert_to_DER_cert, cert_time_to_seconds, get_server_certificate,

@@ -1,17 +1,17 @@
 """Constants and enums with CPython 3.11's names and values."""
 
 import enum as _enum
+import types as _types
 
 from . import _swiftssl
 
 
-class _SSLMethod(_enum.IntEnum):
-    PROTOCOL_TLS = 2
-    PROTOCOL_TLS_CLIENT = 16
-    PROTOCOL_TLS_SERVER = 17
-    PROTOCOL_TLSv1 = 3
-    PROTOCOL_TLSv1_1 = 4
-    PROTOCOL_TLSv1_2 = 5
+# Made the way ssl.py makes it (IntEnum._convert_ over _ssl's integers): members sorted by value.
+_SSLMethod = _enum.IntEnum._convert_(
+    "_SSLMethod", __name__, lambda name: name.startswith("PROTOCOL_"),
+    source=_types.SimpleNamespace(
+        PROTOCOL_TLS=2, PROTOCOL_TLS_CLIENT=16, PROTOCOL_TLS_SERVER=17,
+        PROTOCOL_TLSv1=3, PROTOCOL_TLSv1_1=4, PROTOCOL_TLSv1_2=5))
 
 
 # PROTOCOL_SSLv23 is an alias of the PROTOCOL_TLS member, not a member of its own, as in CPython.
@@ -22,7 +22,7 @@ PROTOCOL_TLS_SERVER = _SSLMethod.PROTOCOL_TLS_SERVER
 PROTOCOL_TLSv1 = _SSLMethod.PROTOCOL_TLSv1
 PROTOCOL_TLSv1_1 = _SSLMethod.PROTOCOL_TLSv1_1
 PROTOCOL_TLSv1_2 = _SSLMethod.PROTOCOL_TLSv1_2
-_PROTOCOL_NAMES = {member.value: name for name, member in _SSLMethod.__members__.items()}
+_PROTOCOL_NAMES = {member: name for name, member in _SSLMethod.__members__.items()}
 
 
 class VerifyMode(_enum.IntEnum):
@@ -38,12 +38,12 @@ CERT_REQUIRED = VerifyMode.CERT_REQUIRED
 
 class TLSVersion(_enum.IntEnum):
     MINIMUM_SUPPORTED = -2
-    MAXIMUM_SUPPORTED = -1
     SSLv3 = 0x0300
     TLSv1 = 0x0301
     TLSv1_1 = 0x0302
     TLSv1_2 = 0x0303
     TLSv1_3 = 0x0304
+    MAXIMUM_SUPPORTED = -1
 
 
 class VerifyFlags(_enum.IntFlag):
@@ -58,27 +58,30 @@ class VerifyFlags(_enum.IntFlag):
 
 globals().update(VerifyFlags.__members__)
 
-class Options(_enum.IntFlag):
-    """``SSL_OP_*`` values of OpenSSL 3, under CPython's names."""
-
-    OP_ALL = 0x80000050
-    OP_NO_SSLv2 = 0
-    OP_NO_SSLv3 = 0x2000000
-    OP_NO_TLSv1 = 0x4000000
-    OP_NO_TLSv1_1 = 0x10000000
-    OP_NO_TLSv1_2 = 0x8000000
-    OP_NO_TLSv1_3 = 0x20000000
-    OP_CIPHER_SERVER_PREFERENCE = 0x400000
-    OP_SINGLE_DH_USE = 0
-    OP_SINGLE_ECDH_USE = 0
-    OP_NO_COMPRESSION = 0x20000
-    OP_NO_TICKET = 0x4000
-    OP_NO_RENEGOTIATION = 0x40000000
-    OP_ENABLE_MIDDLEBOX_COMPAT = 0x100000
-    OP_IGNORE_UNEXPECTED_EOF = 0x80
-    # Named by CPython from 3.12 on; the bits exist in OpenSSL 3.0 whatever the interpreter.
-    OP_LEGACY_SERVER_CONNECT = 0x4
-    OP_ENABLE_KTLS = 0x8
+# ``SSL_OP_*`` values of OpenSSL 3 under CPython's names, made the way ssl.py makes Options
+# (IntFlag._convert_ over _ssl's integers, so members come sorted by value).
+Options = _enum.IntFlag._convert_(
+    "Options", __name__, lambda name: name.startswith("OP_"),
+    source=_types.SimpleNamespace(
+        OP_ALL=0x80000050,
+        OP_NO_SSLv2=0,
+        OP_NO_SSLv3=0x2000000,
+        OP_NO_TLSv1=0x4000000,
+        OP_NO_TLSv1_1=0x10000000,
+        OP_NO_TLSv1_2=0x8000000,
+        OP_NO_TLSv1_3=0x20000000,
+        OP_CIPHER_SERVER_PREFERENCE=0x400000,
+        OP_SINGLE_DH_USE=0,
+        OP_SINGLE_ECDH_USE=0,
+        OP_NO_COMPRESSION=0x20000,
+        OP_NO_TICKET=0x4000,
+        OP_NO_RENEGOTIATION=0x40000000,
+        OP_ENABLE_MIDDLEBOX_COMPAT=0x100000,
+        OP_IGNORE_UNEXPECTED_EOF=0x80,
+        # Named by CPython from 3.12 on; the bits exist in OpenSSL 3.0 whatever the interpreter.
+        OP_LEGACY_SERVER_CONNECT=0x4,
+        OP_ENABLE_KTLS=0x8,
+    ))
 
 
 globals().update(Options.__members__)
@@ -148,6 +151,8 @@ HAS_TLSv1 = True
 HAS_TLSv1_1 = True
 HAS_TLSv1_2 = True
 HAS_TLSv1_3 = True
+# 3.13's TLS-PSK callbacks (set_psk_client_callback/set_psk_server_callback) are not provided.
+HAS_PSK = False
 CHANNEL_BINDING_TYPES = ["tls-unique"]
 
 _DEFAULT_CIPHERS = (

@@ -1,10 +1,12 @@
 """SSLContext: CPython 3.11's public surface over the native ``_SSLContext``."""
 
+import operator
 import os
 import sys
 import warnings
 
 from . import _swiftssl
+from ._purpose import Purpose, _ASN1Object
 from ._constants import (
     PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, CERT_NONE, CERT_REQUIRED,
     Options, TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
@@ -16,8 +18,13 @@ def _encode_hostname(hostname):
     if hostname is None:
         return None
     if isinstance(hostname, str):
-        return hostname.encode("idna").decode("ascii")
-    return hostname.decode("ascii")
+        encoded = hostname.encode("idna").decode("ascii")
+    else:
+        encoded = hostname.decode("ascii")
+    if "\x00" in encoded:
+        # CPython's argument parsing refuses it with TypeError before TLS sees it.
+        raise TypeError("server_hostname must not contain null characters")
+    return encoded
 
 
 class SSLContext(_swiftssl._SSLContext):
@@ -40,6 +47,8 @@ class SSLContext(_swiftssl._SSLContext):
 
     def __init__(self, protocol=None, *args, **kwargs):
         self._sni_callback = None
+        self._keylog_filename = None
+        self._msg_callback_function = None
 
     def __reduce__(self):
         raise TypeError(f"cannot pickle {type(self).__name__!r} object")
@@ -85,8 +94,54 @@ class SSLContext(_swiftssl._SSLContext):
     def post_handshake_auth(self, value):
         self._set_post_handshake_auth(bool(value))
 
-    def load_default_certs(self, purpose=None):
+    def load_default_certs(self, purpose=Purpose.SERVER_AUTH):
+        if not isinstance(purpose, _ASN1Object):
+            raise TypeError(purpose)
         self.set_default_verify_paths()
+
+    def set_ecdh_curve(self, name):
+        """Restricts ECDHE key exchange to the named curve (``"prime256v1"``, ``"X25519"``...)."""
+        self._set_ecdh_curve(os.fsdecode(name))
+
+    def load_dh_params(self, path):
+        """Loads Diffie-Hellman parameters (PEM) for DHE cipher suites from ``path``."""
+        self._load_dh_params(os.fsdecode(path))
+
+    @property
+    def num_tickets(self):
+        """TLS 1.3 session tickets a server sends per handshake (settable on servers only)."""
+        return self._get_num_tickets()
+
+    @num_tickets.setter
+    def num_tickets(self, value):
+        self._set_num_tickets(value)
+
+    @property
+    def _msg_callback(self):
+        """A debugging hook called with every TLS protocol message (private, as in CPython)."""
+        # getattr: contexts from the wrap_socket cache are made without __init__.
+        return getattr(self, "_msg_callback_function", None)
+
+    @_msg_callback.setter
+    def _msg_callback(self, callback):
+        if callback is None:
+            self._set_msg_callback(None)
+            self._msg_callback_function = None
+            return
+        if not callable(callback):
+            raise TypeError(f"{callback} is not callable.")
+        self._set_msg_callback(_message_callback_adapter(callback))
+        self._msg_callback_function = callback
+
+    @property
+    def keylog_filename(self):
+        """A file every connection's TLS secrets are appended to (NSS key log format), or None."""
+        return getattr(self, "_keylog_filename", None)
+
+    @keylog_filename.setter
+    def keylog_filename(self, path):
+        self._set_keylog_filename(None if path is None else os.fsdecode(path))
+        self._keylog_filename = path
 
     def get_ca_certs(self, binary_form=False):
         return self._get_ca_certs(binary_form)
@@ -134,7 +189,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @options.setter
     def options(self, value):
-        self._set_options(int(value))
+        self._set_options(operator.index(value))
 
     @property
     def minimum_version(self):
@@ -172,6 +227,34 @@ class SSLContext(_swiftssl._SSLContext):
         self.sni_callback = server_name_callback
 
 
+def _message_callback_adapter(callback):
+    """Turns the core's integers into ssl.py's enums before calling ``callback``, as ssl.py does."""
+    from ._tls_records import _TLSAlertType, _TLSContentType, _TLSMessageType
+
+    def inner(connection, direction, version, content_type, msg_type, data):
+        try:
+            version = TLSVersion(version)
+        except ValueError:
+            pass
+        try:
+            content_type = _TLSContentType(content_type)
+        except ValueError:
+            pass
+        if content_type == _TLSContentType.HEADER:
+            message_enum = _TLSContentType
+        elif content_type == _TLSContentType.ALERT:
+            message_enum = _TLSAlertType
+        else:
+            message_enum = _TLSMessageType
+        try:
+            msg_type = message_enum(msg_type)
+        except ValueError:
+            pass
+        return callback(connection, direction, version, content_type, msg_type, data)
+
+    return inner
+
+
 def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=None):
     """A client (or, for CLIENT_AUTH, server) context with CPython's secure defaults."""
     from ._purpose import Purpose
@@ -192,6 +275,7 @@ def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=Non
         context.load_verify_locations(cafile, capath, cadata)
     elif context.verify_mode != CERT_NONE:
         context.load_default_certs(purpose)
+    _apply_keylog_environment(context)
     return context
 
 
@@ -218,10 +302,18 @@ def _create_unverified_context(protocol=None, *, cert_reqs=CERT_NONE, check_host
         context.load_verify_locations(cafile, capath, cadata)
     elif context.verify_mode != CERT_NONE:
         context.load_default_certs(purpose)
+    _apply_keylog_environment(context)
     return context
 
 
 _create_stdlib_context = _create_unverified_context
+
+
+def _apply_keylog_environment(context):
+    """CPython's rule: SSLKEYLOGFILE names a key log file for default contexts (unless -E)."""
+    keylogfile = os.environ.get("SSLKEYLOGFILE")
+    if keylogfile and not sys.flags.ignore_environment:
+        context.keylog_filename = keylogfile
 
 
 def _https_verification_enabled():

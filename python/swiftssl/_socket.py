@@ -11,6 +11,8 @@ import socket as _socket
 from . import _swiftssl
 from ._errors import SSLError
 from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
+from ._session import SSLSession, _set_session, _channel_binding
+from ._certificate_object import _der_list
 
 
 class SSLSocket(_socket.socket):
@@ -53,6 +55,8 @@ class SSLSocket(_socket.socket):
             self._connected = connected
             if connected:
                 self._sslobj = context._wrap_fd(self.fileno(), server_side, self.server_hostname, self)
+                if session is not None:
+                    _set_session(self._sslobj, session)
                 if do_handshake_on_connect:
                     if self.gettimeout() == 0.0:
                         raise ValueError("do_handshake_on_connect should not be specified for non-blocking sockets")
@@ -104,11 +108,23 @@ class SSLSocket(_socket.socket):
 
     @property
     def session(self):
-        return self._session
+        """The TLS session of the connection (None before the handshake and when unwrapped)."""
+        if self._sslobj is not None:
+            return SSLSession._wrap(self._sslobj._get_session())
+        return None
+
+    @session.setter
+    def session(self, session):
+        self._session = session
+        if self._sslobj is not None:
+            _set_session(self._sslobj, session)
 
     @property
     def session_reused(self):
-        return False if self._sslobj is None else None
+        """Whether the handshake resumed the session given as ``session`` (None when unwrapped)."""
+        if self._sslobj is not None:
+            return self._sslobj._session_reused()
+        return None
 
     def __repr__(self):
         return super().__repr__().replace("<socket.socket", f"<{type(self).__module__}.{type(self).__name__}", 1)
@@ -151,7 +167,7 @@ class SSLSocket(_socket.socket):
         return None if self._sslobj is None else self._sslobj.cipher()
 
     def shared_ciphers(self):
-        return None
+        return None if self._sslobj is None else self._sslobj.shared_ciphers()
 
     def compression(self):
         return None
@@ -173,10 +189,26 @@ class SSLSocket(_socket.socket):
     def pending(self):
         return 0 if self._sslobj is None else self._sslobj.pending()
 
+    def get_verified_chain(self):
+        """The peer's verified chain as DER bytes, leaf first ([] without one), as in 3.13."""
+        return _der_list(None if self._sslobj is None else self._sslobj.get_verified_chain())
+
+    def get_unverified_chain(self):
+        """The chain the peer sent, as DER bytes, leaf first ([] without one), as in 3.13."""
+        return _der_list(None if self._sslobj is None else self._sslobj.get_unverified_chain())
+
     def get_channel_binding(self, cb_type="tls-unique"):
+        if self._sslobj is not None:
+            return _channel_binding(self._sslobj, cb_type)
         if cb_type not in CHANNEL_BINDING_TYPES:
             raise ValueError(f"{cb_type} channel binding type not implemented")
         return None
+
+    def sendfile(self, file, offset=0, count=None):
+        """Sends a file through TLS with send() (no zero-copy: the bytes must be encrypted)."""
+        if self._sslobj is not None:
+            return self._sendfile_use_send(file, offset, count)
+        return super().sendfile(file, offset, count)
 
     # -- socket methods -------------------------------------------------------------------
     def _refuse_flags(self, flags, operation):
@@ -193,12 +225,9 @@ class SSLSocket(_socket.socket):
         if self._sslobj is None:
             return super().sendall(data, flags)
         self._refuse_flags(flags, "sendall")
-        timeout = self.gettimeout()
-        with memoryview(data) as view, view.cast("B") as octets:
-            sent = 0
-            total = len(octets)
-            while sent < total:
-                sent += self._sslobj.write(octets[sent:], timeout)
+        # The whole loop runs natively (one call, the GIL released once); same errors as
+        # memoryview(data).cast("B") for what is not a contiguous bytes-like object.
+        self._sslobj.write_all(data, self.gettimeout())
 
     def recv(self, buflen=1024, flags=0):
         if self._sslobj is None:
@@ -267,6 +296,8 @@ class SSLSocket(_socket.socket):
             raise ValueError("attempt to connect already-connected SSLSocket!")
         self._sslobj = self.context._wrap_fd(self.fileno(), False, self.server_hostname, self)
         try:
+            if self._session is not None:
+                _set_session(self._sslobj, self._session)
             if connect_ex:
                 result = super().connect_ex(address)
             else:
@@ -316,7 +347,8 @@ class SSLObject:
         self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)
         self._server_side = server_side
         self._server_hostname = server_hostname
-        self._session = session
+        if session is not None:
+            _set_session(self._sslobj, session)
         return self
 
     @property
@@ -338,11 +370,17 @@ class SSLObject:
 
     @property
     def session(self):
-        return self._session
+        """The TLS session of the connection, or None before the handshake."""
+        return SSLSession._wrap(self._sslobj._get_session())
+
+    @session.setter
+    def session(self, session):
+        _set_session(self._sslobj, session)
 
     @property
     def session_reused(self):
-        return None
+        """Whether the handshake resumed the session given as ``session``."""
+        return self._sslobj._session_reused()
 
     def _relayed(self, operation, *arguments):
         if self._bridge is None:
@@ -372,7 +410,7 @@ class SSLObject:
         return self._sslobj.cipher()
 
     def shared_ciphers(self):
-        return None
+        return self._sslobj.shared_ciphers()
 
     def compression(self):
         return None
@@ -386,10 +424,16 @@ class SSLObject:
     def unwrap(self):
         return self._relayed(self._sslobj.shutdown, 0.0)
 
+    def get_verified_chain(self):
+        """The peer's verified chain as DER bytes, leaf first ([] without one), as in 3.13."""
+        return _der_list(self._sslobj.get_verified_chain())
+
+    def get_unverified_chain(self):
+        """The chain the peer sent, as DER bytes, leaf first ([] without one), as in 3.13."""
+        return _der_list(self._sslobj.get_unverified_chain())
+
     def get_channel_binding(self, cb_type="tls-unique"):
-        if cb_type not in CHANNEL_BINDING_TYPES:
-            raise ValueError(f"{cb_type} channel binding type not implemented")
-        return None
+        return _channel_binding(self._sslobj, cb_type)
 
     def version(self):
         return self._sslobj.version()

@@ -10,7 +10,8 @@ typedef enum {
     SwiftSSLKindContext = 0,
     SwiftSSLKindConnection = 1,
     SwiftSSLKindMemoryBuffer = 2,
-    SwiftSSLKindCount = 3
+    SwiftSSLKindSession = 3,
+    SwiftSSLKindCount = 4
 } SwiftSSLKind;
 
 /// A new native object of `kind` owning one retain of `core`, or NULL with an exception set.

@@ -1,0 +1,59 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension TLSContext {
+    /// Restricts (EC)DHE key exchange to one named group, e.g. `"prime256v1"` or `"X25519"`
+    /// (CPython's `set_ecdh_curve`).
+    public func setKeyExchangeGroup(_ name: String) throws {
+        try requireMutable()
+        var nid = OBJ_sn2nid(name)
+        if nid == NID_undef {
+            throw TLSError.invalidArgument("unknown elliptic curve name '\(name)'")
+        }
+        OpenSSLErrorQueue.clear()
+        // SSL_CTX_set1_groups is a macro over SSL_CTX_ctrl; OpenSSL copies the list.
+        if SSL_CTX_ctrl(sslContext, SSL_CTRL_SET_GROUPS, 1, &nid) != 1 {
+            throw TLSError.fromQueue("could not set the key exchange group")
+        }
+    }
+
+    /// Loads finite-field Diffie-Hellman parameters (PEM `DH PARAMETERS`) from the file at `path`
+    /// for DHE cipher suites (CPython's `load_dh_params`). A missing file is a system error with
+    /// its errno; a file without parameters is OpenSSL's `[PEM: NO_START_LINE]`.
+    public func loadDiffieHellmanParameters(path: String) throws {
+        try requireMutable()
+        OpenSSLErrorQueue.clear()
+        errno = 0
+        guard let file = fopen(path, "rb") else {
+            let code = errno
+            throw TLSError.system(errno: code, message: String(cString: strerror(code)))
+        }
+        defer { fclose(file) }
+        guard let bio = BIO_new_fp(file, BIO_NOCLOSE) else {
+            throw TLSError.fromQueue("could not read \(path)")
+        }
+        defer { BIO_free(bio) }
+        // Look for a "DH PARAMETERS" block as CPython's PEM_read_DHparams does, so a file
+        // without one fails with PEM's NO_START_LINE (OpenSSL 3's generic decoder would report
+        // its own library instead).
+        var data: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        guard PEM_bytes_read_bio(&data, &length, nil, "DH PARAMETERS", bio, nil, nil) == 1, let data else {
+            throw TLSError.fromQueue("no DH parameters in \(path)")
+        }
+        defer { CSwiftSSL_OPENSSL_free(data) }
+        var cursor: UnsafePointer<UInt8>? = UnsafePointer(data)
+        guard let parameters = d2i_KeyParams(EVP_PKEY_DH, nil, &cursor, length) else {
+            throw TLSError.fromQueue("could not decode the DH parameters of \(path)")
+        }
+        // set0 takes ownership of the key on success only.
+        if SSL_CTX_set0_tmp_dh_pkey(sslContext, parameters) != 1 {
+            EVP_PKEY_free(parameters)
+            throw TLSError.fromQueue("could not use the DH parameters of \(path)")
+        }
+    }
+}

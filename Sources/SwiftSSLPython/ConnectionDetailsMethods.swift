@@ -1,0 +1,107 @@
+@preconcurrency import CPython
+import _swiftssl_c
+import SwiftSSL
+
+/// `_tls_unique()`: the tls-unique channel binding as bytes, or None before the handshake.
+@_cdecl("swiftssl_connection_tls_unique")
+func connectionTLSUnique(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
+        _ = try Arguments(vector, count, function: "_tls_unique", expected: 0...0)
+        guard let binding = box.connection.tlsUniqueChannelBinding else { return newNone() }
+        return binding.withUnsafeBytes(newBytes)
+    }
+}
+
+/// `shared_ciphers()`: `[(name, protocol, secret_bits), ...]` on the server side, else None.
+@_cdecl("swiftssl_connection_shared_ciphers")
+func connectionSharedCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
+        _ = try Arguments(vector, count, function: "shared_ciphers", expected: 0...0)
+        guard let ciphers = box.connection.sharedCiphers else { return newNone() }
+        let list = try checked(PyList_New(0))
+        do {
+            for cipher in ciphers {
+                let item = try newTuple([newString(cipher.name), newString(cipher.protocolVersion),
+                                         newInt(cipher.secretBits)])
+                defer { CSwiftSSLPy_DecRef(item) }
+                try checkedStatus(PyList_Append(list, item))
+            }
+        } catch {
+            CSwiftSSLPy_DecRef(list)
+            throw error
+        }
+        return list
+    }
+}
+
+/// `_get_owner()`: the SSLSocket or SSLObject this connection belongs to, or None when gone.
+@_cdecl("swiftssl_connection_get_owner")
+func connectionGetOwner(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
+        _ = try Arguments(vector, count, function: "_get_owner", expected: 0...0)
+        return box.ownerObject()
+    }
+}
+
+/// The Python callable that turns DER bytes into a `Certificate` object (`swiftssl/_ssl.py`
+/// registers it once at import with `_register_certificate_class`).
+enum CertificateClass {
+    nonisolated(unsafe) static var factory: PyObjectPointer?
+}
+
+/// `_register_certificate_class(callable)`: `callable(der_bytes)` makes a `Certificate`.
+@_cdecl("swiftssl_register_certificate_class")
+func registerCertificateClass(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let arguments = try Arguments(vector, count, function: "_register_certificate_class", expected: 1...1)
+        let factory = try arguments.object(0)
+        CSwiftSSLPy_IncRef(factory)  // kept for the life of the process
+        CertificateClass.factory = factory
+        return newNone()
+    }
+}
+
+/// A list of `Certificate` objects for `chain`, or None for nil.
+private func certificateList(_ chain: [Certificate]?) throws -> PyObjectPointer? {
+    guard let chain else { return newNone() }
+    guard let factory = CertificateClass.factory else {
+        throw PythonError.typeError("swiftssl's Certificate class is not registered")
+    }
+    let list = try checked(PyList_New(0))
+    do {
+        for certificate in chain {
+            let callArguments = try newTuple([certificate.derBytes.withUnsafeBytes(newBytes)])
+            defer { CSwiftSSLPy_DecRef(callArguments) }
+            let item = try checked(PyObject_CallObject(factory, callArguments))
+            defer { CSwiftSSLPy_DecRef(item) }
+            try checkedStatus(PyList_Append(list, item))
+        }
+    } catch {
+        CSwiftSSLPy_DecRef(list)
+        throw error
+    }
+    return list
+}
+
+/// `get_verified_chain()`: the verified chain as `Certificate` objects, or None.
+@_cdecl("swiftssl_connection_get_verified_chain")
+func connectionGetVerifiedChain(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
+        _ = try Arguments(vector, count, function: "get_verified_chain", expected: 0...0)
+        return try certificateList(box.connection.verifiedPeerChain)
+    }
+}
+
+/// `get_unverified_chain()`: the chain the peer sent as `Certificate` objects, or None.
+@_cdecl("swiftssl_connection_get_unverified_chain")
+func connectionGetUnverifiedChain(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
+        _ = try Arguments(vector, count, function: "get_unverified_chain", expected: 0...0)
+        return try certificateList(box.connection.unverifiedPeerChain)
+    }
+}

@@ -1,0 +1,131 @@
+import XCTest
+@testable import SwiftSSL
+
+/// Sessions and resumption, channel binding, shared ciphers, peer chains, and the context
+/// statistics and settings CPython's `ssl` exposes, over memory transports.
+final class TLSSessionTests: XCTestCase {
+    func makeServerContext() throws -> TLSContext {
+        let context = try TLSContext(protocol: .tlsServer)
+        try context.loadCertificateChain(certificate: .path(TestPKI.leafChain), privateKey: .path(TestPKI.leafKey))
+        return context
+    }
+
+    func makeClientContext(maximum: TLSVersion = .tlsv1_2) throws -> TLSContext {
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
+        try context.setMaximumVersion(maximum)
+        return context
+    }
+
+    /// A completed client/server handshake through memory buffers.
+    func handshake(client clientContext: TLSContext, server serverContext: TLSContext,
+                   session: TLSSession? = nil) throws -> (client: TLSConnection, server: TLSConnection) {
+        let toServer = try TLSMemoryBuffer(), toClient = try TLSMemoryBuffer()
+        let client = try TLSConnection(context: clientContext, incoming: toClient, outgoing: toServer,
+                                       serverHostname: "localhost")
+        if let session { try client.setSession(session) }
+        let server = try TLSConnection(context: serverContext, incoming: toServer, outgoing: toClient,
+                                       serverSide: true)
+        for _ in 0..<10 where !(client.isHandshakeComplete && server.isHandshakeComplete) {
+            for connection in [client, server] where !connection.isHandshakeComplete {
+                do {
+                    try connection.handshake(timeout: .nonBlocking)
+                } catch let error as TLSError where error.kind == .wantRead {
+                    continue
+                }
+            }
+        }
+        XCTAssertTrue(client.isHandshakeComplete && server.isHandshakeComplete)
+        return (client, server)
+    }
+
+    func testTLS12SessionIsResumedAndCounted() throws {
+        let serverContext = try makeServerContext(), clientContext = try makeClientContext()
+        let first = try handshake(client: clientContext, server: serverContext)
+        XCTAssertFalse(first.client.isSessionReused)
+        let session = try XCTUnwrap(first.client.session)
+        XCTAssertFalse(session.id.isEmpty)
+        XCTAssertTrue(session.hasTicket)
+        XCTAssertGreaterThan(session.timeout, 0)
+        let second = try handshake(client: clientContext, server: serverContext, session: session)
+        XCTAssertTrue(second.client.isSessionReused)
+        XCTAssertTrue(second.server.isSessionReused)
+        XCTAssertEqual(second.client.session?.id, session.id)
+        let statistics = Dictionary(uniqueKeysWithValues: serverContext.sessionStatistics.map { ($0.name, $0.value) })
+        XCTAssertEqual(statistics["accept"], 2)
+        XCTAssertEqual(statistics["hits"], 1)
+    }
+
+    func testSetSessionRefusesOtherContextsAndCompletedHandshakes() throws {
+        let serverContext = try makeServerContext(), clientContext = try makeClientContext()
+        let first = try handshake(client: clientContext, server: serverContext)
+        let session = try XCTUnwrap(first.client.session)
+        XCTAssertThrowsError(try first.client.setSession(session)) { error in
+            XCTAssertEqual((error as? TLSError)?.message, "Cannot set session after handshake.")
+        }
+        XCTAssertThrowsError(try handshake(client: try makeClientContext(), server: serverContext, session: session)) { error in
+            XCTAssertEqual((error as? TLSError)?.message, "Session refers to a different SSLContext.")
+        }
+    }
+
+    func testTLSUniqueIsTheSameOnBothSides() throws {
+        for maximum in [TLSVersion.tlsv1_2, .tlsv1_3] {
+            let pair = try handshake(client: try makeClientContext(maximum: maximum), server: try makeServerContext())
+            let clientBinding = try XCTUnwrap(pair.client.tlsUniqueChannelBinding)
+            XCTAssertFalse(clientBinding.isEmpty)
+            XCTAssertEqual(clientBinding, pair.server.tlsUniqueChannelBinding)
+        }
+    }
+
+    func testSharedCiphersOnTheServerOnly() throws {
+        let pair = try handshake(client: try makeClientContext(), server: try makeServerContext())
+        XCTAssertNil(pair.client.sharedCiphers)
+        let shared = try XCTUnwrap(pair.server.sharedCiphers)
+        XCTAssertTrue(shared.contains { $0.name == pair.server.negotiatedCipher?.name })
+    }
+
+    func testPeerChains() throws {
+        let pair = try handshake(client: try makeClientContext(), server: try makeServerContext())
+        let verified = try XCTUnwrap(pair.client.verifiedPeerChain)
+        let sent = try XCTUnwrap(pair.client.unverifiedPeerChain)
+        XCTAssertEqual(verified.count, 3)  // leaf, intermediate, root
+        XCTAssertEqual(sent.count, 2)      // leaf, intermediate
+        XCTAssertEqual(verified.first?.derBytes, sent.first?.derBytes)
+        XCTAssertNil(pair.server.verifiedPeerChain)
+    }
+
+    func testTrustStoreStatisticsAndAuthorities() throws {
+        let context = try TLSContext(protocol: .tlsClient)
+        XCTAssertEqual(context.trustStoreStatistics, TrustStoreStatistics())
+        try context.loadVerifyLocations(file: .path(TestPKI.leafCertificate))
+        try context.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
+        let statistics = context.trustStoreStatistics
+        XCTAssertEqual(statistics.certificates, 2)
+        XCTAssertEqual(statistics.authorities, 1)
+        XCTAssertEqual(statistics.revocationLists, 0)
+        XCTAssertEqual(context.trustedAuthorities().count, 1)
+    }
+
+    func testKeyExchangeGroupAndTicketCount() throws {
+        let server = try makeServerContext()
+        try server.setKeyExchangeGroup("prime256v1")
+        XCTAssertThrowsError(try server.setKeyExchangeGroup("no-such-curve"))
+        XCTAssertEqual(server.sessionTicketCount, 2)
+        try server.setSessionTicketCount(0)
+        XCTAssertEqual(server.sessionTicketCount, 0)
+        XCTAssertThrowsError(try server.setSessionTicketCount(-1))
+        XCTAssertThrowsError(try makeClientContext().setSessionTicketCount(1))
+        XCTAssertThrowsError(try server.loadDiffieHellmanParameters(path: TestPKI.leafCertificate)) { error in
+            XCTAssertEqual((error as? TLSError)?.reason, "NO_START_LINE")
+        }
+    }
+
+    func testObjectIdentifierLookup() throws {
+        let serverAuth = try ObjectIdentifierInfo.lookup("1.3.6.1.5.5.7.3.1", allowingNames: false)
+        XCTAssertEqual(serverAuth.shortName, "serverAuth")
+        XCTAssertEqual(try ObjectIdentifierInfo.lookup("serverAuth", allowingNames: true), serverAuth)
+        XCTAssertEqual(try ObjectIdentifierInfo.lookup(nid: serverAuth.nid), serverAuth)
+        XCTAssertThrowsError(try ObjectIdentifierInfo.lookup("serverAuth", allowingNames: false))
+        XCTAssertThrowsError(try ObjectIdentifierInfo.lookup(nid: -1))
+    }
+}

@@ -1,0 +1,73 @@
+"""SSLSession: a TLS session a client can offer again to resume it (``SSLSocket.session``)."""
+
+from . import _swiftssl
+
+
+class SSLSession:
+    """A resumable TLS session, read from ``SSLSocket.session`` / ``SSLObject.session`` after a
+    handshake and given to a new client connection's ``session=`` before its handshake.
+
+    Sessions compare equal when their ids are equal, as in CPython.
+    """
+
+    __slots__ = ("_native", "__weakref__")
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("cannot create 'SSLSession' instances")
+
+    @classmethod
+    def _wrap(cls, native):
+        if native is None:
+            return None
+        self = object.__new__(cls)
+        self._native = native
+        return self
+
+    @property
+    def id(self):
+        """The session id (bytes)."""
+        return self._native._id()
+
+    @property
+    def time(self):
+        """When the session was made, in seconds since the epoch."""
+        return self._native._time()
+
+    @property
+    def timeout(self):
+        """How long the session stays resumable, in seconds."""
+        return self._native._timeout()
+
+    @property
+    def ticket_lifetime_hint(self):
+        """The server's hint for the lifetime of its session ticket, in seconds."""
+        return self._native._ticket_lifetime_hint()
+
+    @property
+    def has_ticket(self):
+        """Whether the server sent a session ticket."""
+        return self._native._has_ticket()
+
+    def __eq__(self, other):
+        if not isinstance(other, SSLSession):
+            return NotImplemented
+        return self.id == other.id
+
+    __hash__ = None
+
+
+def _set_session(sslobj, session):
+    """Offers ``session`` on the native connection ``sslobj``, with CPython's type check."""
+    if not isinstance(session, SSLSession):
+        raise TypeError("Value is not a SSLSession.")
+    sslobj._set_session(session._native)
+
+
+def _channel_binding(sslobj, cb_type):
+    """The channel binding of type ``cb_type`` of a live native connection."""
+    if cb_type != "tls-unique":
+        raise ValueError(f"'{cb_type}' channel binding type not implemented")
+    return sslobj._tls_unique()
+
+
+_NativeSession = _swiftssl.SSLSession
