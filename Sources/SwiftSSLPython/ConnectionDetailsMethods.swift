@@ -20,19 +20,9 @@ func connectionSharedCiphers(_ object: PyObjectPointer?, _ vector: FastArguments
         let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
         _ = try Arguments(vector, count, function: "shared_ciphers", expected: 0...0)
         guard let ciphers = box.connection.sharedCiphers else { return newNone() }
-        let list = try checked(PyList_New(0))
-        do {
-            for cipher in ciphers {
-                let item = try newTuple([newString(cipher.name), newString(cipher.protocolVersion),
-                                         newInt(cipher.secretBits)])
-                defer { CSwiftSSLPy_DecRef(item) }
-                try checkedStatus(PyList_Append(list, item))
-            }
-        } catch {
-            CSwiftSSLPy_DecRef(list)
-            throw error
+        return try newList(ciphers) { cipher in
+            try newTuple([newString(cipher.name), newString(cipher.protocolVersion), newInt(cipher.secretBits)])
         }
-        return list
     }
 }
 
@@ -70,20 +60,11 @@ private func certificateList(_ chain: [Certificate]?) throws -> PyObjectPointer?
     guard let factory = CertificateClass.factory else {
         throw PythonError.typeError("swiftssl's Certificate class is not registered")
     }
-    let list = try checked(PyList_New(0))
-    do {
-        for certificate in chain {
-            let callArguments = try newTuple([certificate.derBytes.withUnsafeBytes(newBytes)])
-            defer { CSwiftSSLPy_DecRef(callArguments) }
-            let item = try checked(PyObject_CallObject(factory, callArguments))
-            defer { CSwiftSSLPy_DecRef(item) }
-            try checkedStatus(PyList_Append(list, item))
-        }
-    } catch {
-        CSwiftSSLPy_DecRef(list)
-        throw error
+    return try newList(chain) { certificate in
+        let callArguments = try newTuple([certificate.derBytes.withUnsafeBytes(newBytes)])
+        defer { CSwiftSSLPy_DecRef(callArguments) }
+        return try checked(PyObject_CallObject(factory, callArguments))
     }
-    return list
 }
 
 /// `get_verified_chain()`: the verified chain as `Certificate` objects, or None.

@@ -189,24 +189,21 @@ func contextSetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 @_cdecl("swiftssl_context_get_ciphers")
 func contextGetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "get_ciphers", arguments: 0...0) { box, _ in
-        let list = try checked(PyList_New(0))
-        do {
-            for cipher in box.context.ciphers {
-                let dict = try checked(PyDict_New())
-                defer { CSwiftSSLPy_DecRef(dict) }
+        try newList(box.context.ciphers) { cipher in
+            let dict = try checked(PyDict_New())
+            do {
                 try setItem(dict, "id", newInt(0x0300_0000 | Int(cipher.identifier)))
                 try setItem(dict, "name", newString(cipher.name))
                 try setItem(dict, "protocol", newString(cipher.protocolVersion))
                 try setItem(dict, "description", newString(cipher.description))
                 try setItem(dict, "strength_bits", newInt(cipher.secretBits))
                 try setItem(dict, "alg_bits", newInt(cipher.secretBits))
-                try checkedStatus(PyList_Append(list, dict))
+            } catch {
+                CSwiftSSLPy_DecRef(dict)
+                throw error
             }
-        } catch {
-            CSwiftSSLPy_DecRef(list)
-            throw error
+            return dict
         }
-        return list
     }
 }
 
@@ -264,23 +261,12 @@ func contextSetDefaultVerifyPaths(_ object: PyObjectPointer?, _ vector: FastArgu
 func contextGetCACerts(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "get_ca_certs", arguments: 0...1) { box, arguments in
         let binary = arguments.count > 0 ? try arguments.bool(0) : false
-        let list = try checked(PyList_New(0))
-        do {
-            for certificate in box.context.trustedAuthorities() {
-                let item: PyObjectPointer
-                if binary {
-                    item = try checked(certificate.derBytes.withUnsafeBytes(newBytes))
-                } else {
-                    item = try CertificateConversion.dictionary(certificate.info)
-                }
-                defer { CSwiftSSLPy_DecRef(item) }
-                try checkedStatus(PyList_Append(list, item))
+        return try newList(box.context.trustedAuthorities()) { certificate in
+            if binary {
+                return try checked(certificate.derBytes.withUnsafeBytes(newBytes))
             }
-        } catch {
-            CSwiftSSLPy_DecRef(list)
-            throw error
+            return try CertificateConversion.dictionary(certificate.info)
         }
-        return list
     }
 }
 

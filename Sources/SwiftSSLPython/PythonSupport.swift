@@ -88,6 +88,25 @@ func newTuple(_ items: [PyObjectPointer?]) throws -> PyObjectPointer {
     return tuple
 }
 
+/// A new list of `convert(element)` for each element; `convert` returns a new reference, which
+/// the list takes. On any failure nothing leaks and the error propagates.
+func newList<Elements: Sequence>(
+    _ elements: Elements, _ convert: (Elements.Element) throws -> PyObjectPointer
+) throws -> PyObjectPointer {
+    let list = try checked(PyList_New(0))
+    do {
+        for element in elements {
+            let item = try convert(element)
+            defer { CSwiftSSLPy_DecRef(item) }
+            try checkedStatus(PyList_Append(list, item))
+        }
+    } catch {
+        CSwiftSSLPy_DecRef(list)
+        throw error
+    }
+    return list
+}
+
 /// Sets `dict[key] = value`, consuming the new reference `value`.
 func setItem(_ dict: PyObjectPointer, _ key: String, _ value: PyObjectPointer?) throws {
     guard let value else { throw PythonError.alreadySet }

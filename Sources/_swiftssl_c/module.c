@@ -83,92 +83,59 @@ void *swiftssl_unwrap_core(PyObject *object, SwiftSSLKind kind) {
     return ((SwiftSSLObject *)object)->core;
 }
 
-#define SWIFTSSL_FAST(pyname, symbol) {pyname, (PyCFunction)(void (*)(void))symbol, METH_FASTCALL, NULL},
+/// The method tables, in the order of SwiftSSLKind, with the module's own table last.
+typedef enum {
+    SwiftSSLTable_context = SwiftSSLKindContext,
+    SwiftSSLTable_connection = SwiftSSLKindConnection,
+    SwiftSSLTable_memory_buffer = SwiftSSLKindMemoryBuffer,
+    SwiftSSLTable_session = SwiftSSLKindSession,
+    SwiftSSLTable_module = SwiftSSLKindCount,
+    SwiftSSLTableCount
+} SwiftSSLTable;
 
-static PyMethodDef module_methods[] = {
-#define SWIFTSSL_ENTRY(table, pyname, symbol) SWIFTSSL_ENTRY_##table(pyname, symbol)
-#define SWIFTSSL_ENTRY_module(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
-#define SWIFTSSL_ENTRY_context(pyname, symbol)
-#define SWIFTSSL_ENTRY_connection(pyname, symbol)
-#define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
-#define SWIFTSSL_ENTRY_session(pyname, symbol)
+/// Every method once, tagged with its table (swiftssl_methods.def is the single list).
+static const struct {
+    SwiftSSLTable table;
+    PyMethodDef method;
+} swiftssl_all_methods[] = {
+#define SWIFTSSL_ENTRY(table, pyname, symbol) \
+    {SwiftSSLTable_##table, {pyname, (PyCFunction)(void (*)(void))symbol, METH_FASTCALL, NULL}},
 #include "swiftssl_methods.def"
-#undef SWIFTSSL_ENTRY_module
-#undef SWIFTSSL_ENTRY_context
-#undef SWIFTSSL_ENTRY_connection
-#undef SWIFTSSL_ENTRY_memory_buffer
-#undef SWIFTSSL_ENTRY_session
-    {NULL, NULL, 0, NULL}
 };
 
-static PyMethodDef context_methods[] = {
-#define SWIFTSSL_ENTRY(table, pyname, symbol) SWIFTSSL_ENTRY_##table(pyname, symbol)
-#define SWIFTSSL_ENTRY_module(pyname, symbol)
-#define SWIFTSSL_ENTRY_context(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
-#define SWIFTSSL_ENTRY_connection(pyname, symbol)
-#define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
-#define SWIFTSSL_ENTRY_session(pyname, symbol)
-#include "swiftssl_methods.def"
-#undef SWIFTSSL_ENTRY_module
-#undef SWIFTSSL_ENTRY_context
-#undef SWIFTSSL_ENTRY_connection
-#undef SWIFTSSL_ENTRY_memory_buffer
-#undef SWIFTSSL_ENTRY_session
-    {NULL, NULL, 0, NULL}
-};
+/// One table's methods as the NULL-terminated array CPython wants. Made once at import and kept
+/// for the life of the process, like the module itself (single-phase init, never unloaded).
+static PyMethodDef *swiftssl_methods_for(SwiftSSLTable table) {
+    size_t total = sizeof(swiftssl_all_methods) / sizeof(swiftssl_all_methods[0]);
+    PyMethodDef *methods = PyMem_Calloc(total + 1, sizeof(PyMethodDef));  // zeroed: terminated
+    if (methods == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    size_t count = 0;
+    for (size_t index = 0; index < total; index++) {
+        if (swiftssl_all_methods[index].table == table) {
+            methods[count++] = swiftssl_all_methods[index].method;
+        }
+    }
+    return methods;
+}
 
-static PyMethodDef connection_methods[] = {
-#define SWIFTSSL_ENTRY(table, pyname, symbol) SWIFTSSL_ENTRY_##table(pyname, symbol)
-#define SWIFTSSL_ENTRY_module(pyname, symbol)
-#define SWIFTSSL_ENTRY_context(pyname, symbol)
-#define SWIFTSSL_ENTRY_connection(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
-#define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
-#define SWIFTSSL_ENTRY_session(pyname, symbol)
-#include "swiftssl_methods.def"
-#undef SWIFTSSL_ENTRY_module
-#undef SWIFTSSL_ENTRY_context
-#undef SWIFTSSL_ENTRY_connection
-#undef SWIFTSSL_ENTRY_memory_buffer
-#undef SWIFTSSL_ENTRY_session
-    {NULL, NULL, 0, NULL}
-};
-
-static PyMethodDef memory_buffer_methods[] = {
-#define SWIFTSSL_ENTRY(table, pyname, symbol) SWIFTSSL_ENTRY_##table(pyname, symbol)
-#define SWIFTSSL_ENTRY_module(pyname, symbol)
-#define SWIFTSSL_ENTRY_context(pyname, symbol)
-#define SWIFTSSL_ENTRY_connection(pyname, symbol)
-#define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
-#define SWIFTSSL_ENTRY_session(pyname, symbol)
-#include "swiftssl_methods.def"
-#undef SWIFTSSL_ENTRY_module
-#undef SWIFTSSL_ENTRY_context
-#undef SWIFTSSL_ENTRY_connection
-#undef SWIFTSSL_ENTRY_memory_buffer
-#undef SWIFTSSL_ENTRY_session
-    {NULL, NULL, 0, NULL}
-};
-
-static PyMethodDef session_methods[] = {
-#define SWIFTSSL_ENTRY(table, pyname, symbol) SWIFTSSL_ENTRY_##table(pyname, symbol)
-#define SWIFTSSL_ENTRY_module(pyname, symbol)
-#define SWIFTSSL_ENTRY_context(pyname, symbol)
-#define SWIFTSSL_ENTRY_connection(pyname, symbol)
-#define SWIFTSSL_ENTRY_memory_buffer(pyname, symbol)
-#define SWIFTSSL_ENTRY_session(pyname, symbol) SWIFTSSL_FAST(pyname, symbol)
-#include "swiftssl_methods.def"
-#undef SWIFTSSL_ENTRY_module
-#undef SWIFTSSL_ENTRY_context
-#undef SWIFTSSL_ENTRY_connection
-#undef SWIFTSSL_ENTRY_memory_buffer
-#undef SWIFTSSL_ENTRY_session
-    {NULL, NULL, 0, NULL}
-};
+/// Points a type's Py_tp_methods slot at its table.
+static int swiftssl_install_methods(PyType_Slot *slots, SwiftSSLTable table) {
+    for (; slots->slot != 0; slots++) {
+        if (slots->slot == Py_tp_methods) {
+            slots->pfunc = swiftssl_methods_for(table);
+            return slots->pfunc == NULL ? -1 : 0;
+        }
+    }
+    return 0;
+}
 
 static PyType_Slot context_slots[] = {
     {Py_tp_new, context_new},
     {Py_tp_dealloc, swiftssl_dealloc},
-    {Py_tp_methods, context_methods},
+    {Py_tp_methods, NULL},  // filled in by PyInit
     {Py_tp_doc, "The native half of SSLContext: one swiftssl TLSContext."},
     {0, NULL},
 };
@@ -211,14 +178,14 @@ static PyType_Slot connection_slots[] = {
     {Py_tp_getset, connection_getset},
     {Py_tp_new, connection_new},
     {Py_tp_dealloc, swiftssl_dealloc},
-    {Py_tp_methods, connection_methods},
+    {Py_tp_methods, NULL},  // filled in by PyInit
     {Py_tp_doc, "The native half of SSLSocket and SSLObject: one swiftssl TLSConnection."},
     {0, NULL},
 };
 static PyType_Slot memory_buffer_slots[] = {
     {Py_tp_new, memory_buffer_new},
     {Py_tp_dealloc, swiftssl_dealloc},
-    {Py_tp_methods, memory_buffer_methods},
+    {Py_tp_methods, NULL},  // filled in by PyInit
     {Py_tp_doc, "The native half of MemoryBIO: one swiftssl TLSMemoryBuffer."},
     {0, NULL},
 };
@@ -226,7 +193,7 @@ static PyType_Slot memory_buffer_slots[] = {
 static PyType_Slot session_slots[] = {
     {Py_tp_new, session_new},
     {Py_tp_dealloc, swiftssl_dealloc},
-    {Py_tp_methods, session_methods},
+    {Py_tp_methods, NULL},  // filled in by PyInit
     {Py_tp_doc, "The native half of SSLSession: one swiftssl TLSSession."},
     {0, NULL},
 };
@@ -245,10 +212,17 @@ static PyType_Spec type_specs[SwiftSSLKindCount] = {
 static struct PyModuleDef swiftssl_module = {
     PyModuleDef_HEAD_INIT, "_swiftssl",
     "The native core of swiftssl: Swift over OpenSSL 3, exposed through the stable ABI.",
-    -1, module_methods, NULL, NULL, NULL, NULL,
+    -1, NULL, NULL, NULL, NULL, NULL,  // m_methods filled in by PyInit
 };
 
 PyMODINIT_FUNC PyInit__swiftssl(void) {
+    if (swiftssl_module.m_methods == NULL) {
+        swiftssl_module.m_methods = swiftssl_methods_for(SwiftSSLTable_module);
+        if (swiftssl_module.m_methods == NULL) return NULL;
+        for (int kind = 0; kind < SwiftSSLKindCount; kind++) {
+            if (swiftssl_install_methods(type_specs[kind].slots, (SwiftSSLTable)kind) < 0) return NULL;
+        }
+    }
     PyObject *module = PyModule_Create(&swiftssl_module);
     if (module == NULL) return NULL;
     static const char *const attribute_names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO", "SSLSession"};
