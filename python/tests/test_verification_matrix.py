@@ -19,8 +19,8 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import swiftssl
-from tls_support import (CertificateAuthority, IssuedCertificate, LoopbackServer, comparable, outcome,
-                         self_signed, stdlib_oracle)
+from tls_support import (CertificateAuthority, IssuedCertificate, LoopbackServer, comparable,
+                         issue_with_openssl_cli, outcome, self_signed, stdlib_oracle)
 
 DAY = datetime.timedelta(days=1)
 
@@ -40,7 +40,27 @@ def authorities():
             "matrix expired intermediate", not_before=_now() - 30 * DAY, not_after=_now() - DAY),
         "not-a-ca": root.intermediate("matrix CA:FALSE intermediate", ca_flag=False),
         "stranger": CertificateAuthority("matrix untrusted root"),
+        "pathlen-0": root.intermediate("matrix pathlen:0 intermediate", path_length=0),
+        "constrained": root.intermediate("matrix name-constrained intermediate", extensions=[
+            x509.NameConstraints(permitted_subtrees=[x509.DNSName("allowed.test")], excluded_subtrees=None)]),
     }
+
+
+def below_pathlen_0():
+    """root → intermediate (pathlen:0) → second intermediate → leaf: one CA too many."""
+    return authorities()["pathlen-0"].intermediate("matrix intermediate under pathlen:0")
+
+
+@functools.lru_cache(maxsize=None)
+def second_intermediate():
+    """root → matrix intermediate → this: a chain with two intermediates."""
+    return authorities()["intermediate"].intermediate("matrix second intermediate")
+
+
+def reversed_intermediates(issued):
+    """The leaf first (TLS requires it: the server's certificate file starts with its own
+    certificate) and then its intermediates in reverse order, the root's child first."""
+    return IssuedCertificate(issued.certificate, issued.key, list(reversed(issued.intermediates)))
 
 
 def leaf(authority="root", *names, **options):
@@ -76,6 +96,10 @@ CASES = {
     "commonname-ignored-with-dns-san": (lambda: leaf("root", "other.example", common_name="localhost"),
                                         "localhost"),
     "nul-byte-in-dns-san": (lambda: leaf("root", "localhost\0.evil.test"), "localhost"),
+    "nul-byte-in-commonname": (lambda: leaf("root", common_name="localhost\0.evil.test", san=False), "localhost"),
+    "nul-byte-in-commonname-full-name": (lambda: leaf("root", common_name="localhost\0.evil.test", san=False),
+                                         "localhost.evil.test"),
+    "nul-byte-in-dns-san-full-name": (lambda: leaf("root", "localhost\0.evil.test"), "localhost.evil.test"),
     "ipv4-san": (lambda: leaf("root", "127.0.0.1"), "127.0.0.1"),
     "ipv4-mismatch": (lambda: leaf("root", "localhost", "10.0.0.1"), "127.0.0.1"),
     "ipv4-as-dns-name": (lambda: leaf("root", x509.DNSName("127.0.0.1")), "127.0.0.1"),
@@ -87,6 +111,17 @@ CASES = {
     "intermediate-not-sent": (lambda: without_intermediates(leaf("intermediate", "localhost")), "localhost"),
     "expired-intermediate": (lambda: leaf("expired-intermediate", "localhost"), "localhost"),
     "intermediate-is-not-a-ca": (lambda: leaf("not-a-ca", "localhost"), "localhost"),
+    "two-intermediates-in-order": (lambda: second_intermediate().issue("localhost"), "localhost"),
+    "pathlen-0-violated": (lambda: below_pathlen_0().issue("localhost"), "localhost"),
+    "pathlen-0-respected": (lambda: leaf("pathlen-0", "localhost"), "localhost"),
+    "name-constraints-exclude-leaf": (lambda: leaf("constrained", "localhost"), "localhost"),
+    "name-constraints-permit-leaf": (lambda: leaf("constrained", "www.allowed.test"), "www.allowed.test"),
+    "reversed-intermediates": (lambda: reversed_intermediates(second_intermediate().issue("localhost")),
+                               "localhost"),
+    "weak-sha1-signature": (lambda: issue_with_openssl_cli(authorities()["root"], "localhost", digest="sha1"),
+                            "localhost"),
+    "sha256-signature-by-openssl-cli": (lambda: issue_with_openssl_cli(authorities()["root"], "localhost",
+                                                                       digest="sha256"), "localhost"),
     "client-auth-only-key-usage": (
         lambda: leaf("root", "localhost", extended_key_usage=[ExtendedKeyUsageOID.CLIENT_AUTH]), "localhost"),
     "weak-rsa-1024-key": (lambda: leaf("root", "localhost", key_type="rsa1024"), "localhost"),
@@ -155,6 +190,10 @@ ORACLE = {
     "ipv6-mismatch": 64, "chain-with-intermediate": None, "intermediate-not-sent": 20,
     "expired-intermediate": 10, "intermediate-is-not-a-ca": 79, "client-auth-only-key-usage": 26,
     "weak-rsa-1024-key": 66, "rsa-2048-key": None,
+    "nul-byte-in-commonname": 62, "nul-byte-in-commonname-full-name": 62, "nul-byte-in-dns-san-full-name": 62,
+    "two-intermediates-in-order": None, "pathlen-0-violated": 25, "pathlen-0-respected": None,
+    "name-constraints-exclude-leaf": 47, "name-constraints-permit-leaf": None, "reversed-intermediates": None,
+    "weak-sha1-signature": 68, "sha256-signature-by-openssl-cli": None,
 }
 
 

@@ -2,7 +2,9 @@
 
 Provenance of every certificate and key used by the suite: they are generated in memory by
 :class:`CertificateAuthority` below with pyca/cryptography (EC P-256 keys unless a test asks for
-RSA, SHA-256 signatures, validity around "now"), nothing is committed to the repository. PEM files
+RSA, SHA-256 signatures, validity around "now"), nothing is committed to the repository. The one
+exception to "in memory": :func:`issue_with_openssl_cli` signs a leaf with the ``openssl`` command
+line (SHA-1, which cryptography no longer signs with) in a temporary directory it removes. PEM files
 are written only under pytest's ``tmp_path`` when a test needs a path (openssl subprocesses, path
 arguments).
 """
@@ -176,7 +178,8 @@ class CertificateAuthority:
     """
 
     def __init__(self, name: str = "swiftssl test root", parent: "CertificateAuthority | None" = None,
-                 key_type: str = "ec", ca_flag: bool = True, not_before=None, not_after=None):
+                 key_type: str = "ec", ca_flag: bool = True, not_before=None, not_after=None,
+                 path_length: int | None = None, extensions=()):
         self.key = new_private_key(key_type)
         self.parent = parent
         self.name = _name(name)
@@ -191,9 +194,11 @@ class CertificateAuthority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(not_before or now - datetime.timedelta(days=1))
             .not_valid_after(not_after or now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=ca_flag, path_length=None), critical=True)
+            .add_extension(x509.BasicConstraints(ca=ca_flag, path_length=path_length), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
         )
+        for extension in extensions:  # e.g. NameConstraints (critical, as RFC 5280 asks)
+            builder = builder.add_extension(extension, critical=True)
         if ca_flag:
             builder = builder.add_extension(
                 x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
@@ -491,3 +496,35 @@ def elapsed():
     end = []
     yield lambda: (end[0] if end else time.monotonic()) - start
     end.append(time.monotonic())
+
+
+def issue_with_openssl_cli(authority: CertificateAuthority, *names: str, digest: str = "sha1",
+                           key_type: str = "ec") -> IssuedCertificate:
+    """A leaf for DNS ``names`` signed by ``authority`` with ``digest`` by the ``openssl x509``
+    command line: for digests pyca/cryptography no longer signs with (SHA-1 since 48.0).
+    The files live in a temporary directory removed before returning."""
+    import tempfile
+    key = new_private_key(key_type)
+    with tempfile.TemporaryDirectory() as directory:
+        def path(name):
+            return os.path.join(directory, name)
+        with open(path("ca.pem"), "wb") as handle:
+            handle.write(authority.cert_pem)
+        with open(path("ca.key"), "wb") as handle:
+            handle.write(key_pem(authority.key))
+        csr = (x509.CertificateSigningRequestBuilder().subject_name(_name(None))
+               .sign(key, hashes.SHA256()))
+        with open(path("leaf.csr"), "wb") as handle:
+            handle.write(csr.public_bytes(serialization.Encoding.PEM))
+        with open(path("leaf.ext"), "w") as handle:
+            handle.write("basicConstraints=critical,CA:FALSE\n"
+                         "extendedKeyUsage=serverAuth,clientAuth\n"
+                         "authorityKeyIdentifier=keyid\n"
+                         f"subjectAltName={','.join('DNS:' + n for n in names)}\n")
+        subprocess.run(["openssl", "x509", "-req", "-in", path("leaf.csr"), "-CA", path("ca.pem"),
+                        "-CAkey", path("ca.key"), "-set_serial", str(x509.random_serial_number()),
+                        "-days", "30", f"-{digest}", "-extfile", path("leaf.ext"), "-out", path("leaf.pem")],
+                       check=True, capture_output=True, timeout=NETWORK_TIMEOUT)
+        with open(path("leaf.pem"), "rb") as handle:
+            certificate = x509.load_pem_x509_certificate(handle.read())
+    return IssuedCertificate(certificate, key, authority.chain_to_root)
