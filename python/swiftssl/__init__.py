@@ -14,7 +14,7 @@ from ._errors import (
 )
 from ._constants import *  # noqa: F401,F403 - the constant names are the public API
 from ._constants import (
-    _SSLMethod, _PROTOCOL_NAMES, _DEFAULT_CIPHERS, OPENSSL_VERSION, OPENSSL_VERSION_INFO,
+    _SSLMethod, _PROTOCOL_NAMES, _DEFAULT_CIPHERS, get_protocol_name, OPENSSL_VERSION, OPENSSL_VERSION_INFO,
     OPENSSL_VERSION_NUMBER,
 )
 from ._purpose import Purpose, _ASN1Object, _txt2obj, _nid2obj

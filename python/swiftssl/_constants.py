@@ -25,6 +25,11 @@ PROTOCOL_TLSv1_2 = _SSLMethod.PROTOCOL_TLSv1_2
 _PROTOCOL_NAMES = {member: name for name, member in _SSLMethod.__members__.items()}
 
 
+def get_protocol_name(protocol_code):
+    """The ``PROTOCOL_*`` name of a protocol constant, or ``'<unknown>'``."""
+    return _PROTOCOL_NAMES.get(protocol_code, "<unknown>")
+
+
 class VerifyMode(_enum.IntEnum):
     CERT_NONE = 0
     CERT_OPTIONAL = 1

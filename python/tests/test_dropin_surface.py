@@ -129,3 +129,8 @@ def test_load_default_certs_checks_its_purpose():
         context.load_default_certs(None)
     with pytest.raises(TypeError):
         context.load_default_certs("SERVER_AUTH")
+
+
+@pytest.mark.parametrize("code", [2, 3, 4, 5, 16, 17, 99, -1])
+def test_get_protocol_name_matches_stdlib(code):
+    assert swiftssl.get_protocol_name(code) == stdlib_ssl.get_protocol_name(code)
