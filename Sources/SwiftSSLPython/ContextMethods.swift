@@ -21,8 +21,8 @@ func contextCreate(_ arguments: PyObjectPointer?) -> UnsafeMutableRawPointer? {
     }
 }
 
-/// Runs a context method body with the receiver's box.
-private func contextMethod(
+/// Runs a context method body with the receiver's box (shared by every context method file).
+func contextMethod(
     _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t, _ name: String,
     arguments expected: ClosedRange<Int>, _ body: (ContextBox, Arguments) throws -> PyObjectPointer?
 ) -> PyObjectPointer? {
@@ -190,19 +190,14 @@ func contextSetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 func contextGetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "get_ciphers", arguments: 0...0) { box, _ in
         try newList(box.context.ciphers) { cipher in
-            let dict = try checked(PyDict_New())
-            do {
-                try setItem(dict, "id", newInt(0x0300_0000 | Int(cipher.identifier)))
-                try setItem(dict, "name", newString(cipher.name))
-                try setItem(dict, "protocol", newString(cipher.protocolVersion))
-                try setItem(dict, "description", newString(cipher.description))
-                try setItem(dict, "strength_bits", newInt(cipher.secretBits))
-                try setItem(dict, "alg_bits", newInt(cipher.secretBits))
-            } catch {
-                CSwiftSSLPy_DecRef(dict)
-                throw error
-            }
-            return dict
+            try newDict([
+                ("id", newInt(0x0300_0000 | Int(cipher.identifier))),
+                ("name", newString(cipher.name)),
+                ("protocol", newString(cipher.protocolVersion)),
+                ("description", newString(cipher.description)),
+                ("strength_bits", newInt(cipher.secretBits)),
+                ("alg_bits", newInt(cipher.secretBits)),
+            ])
         }
     }
 }

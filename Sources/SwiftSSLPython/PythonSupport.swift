@@ -107,6 +107,28 @@ func newList<Elements: Sequence>(
     return list
 }
 
+/// A new dict of `items`, in order; each value is a new reference the dict takes (all of them are
+/// released on failure, so nothing leaks).
+func newDict(_ items: [(String, PyObjectPointer?)]) throws -> PyObjectPointer {
+    guard let dict = PyDict_New() else {
+        items.forEach { $0.1.map(CSwiftSSLPy_DecRef) }
+        throw PythonError.alreadySet
+    }
+    var failure: Error?
+    for (key, value) in items {
+        if failure != nil {
+            value.map(CSwiftSSLPy_DecRef)
+            continue
+        }
+        do { try setItem(dict, key, value) } catch { failure = error }
+    }
+    if let failure {
+        CSwiftSSLPy_DecRef(dict)
+        throw failure
+    }
+    return dict
+}
+
 /// Sets `dict[key] = value`, consuming the new reference `value`.
 func setItem(_ dict: PyObjectPointer, _ key: String, _ value: PyObjectPointer?) throws {
     guard let value else { throw PythonError.alreadySet }
