@@ -1,17 +1,14 @@
 import Foundation
 import SwiftSSL
 
-/// Certificates made once per test run with the `openssl` command line into a temporary
-/// directory: a root CA, an intermediate, a leaf for "localhost"/127.0.0.1 signed by the
-/// intermediate, a self-signed certificate, and an encrypted copy of the leaf key.
+/// Certificates made once per test run by Tests/PKI/make-test-pki.sh (the `openssl` command line)
+/// into a temporary directory: a root CA, an intermediate, a leaf for "localhost"/127.0.0.1 signed
+/// by the intermediate, a self-signed certificate, and an encrypted copy of the leaf key.
 enum TestPKI {
+    private static let prepared = PKIScripts.prepare("test", script: "make-test-pki.sh")
+
     /// The directory holding every file below.
-    static let directory: String = {
-        let path = NSTemporaryDirectory() + "swiftssl-tests-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        generate(in: path)
-        return path
-    }()
+    static var directory: String { prepared.path }
 
     static var rootCertificate: String { directory + "/root.pem" }
     static var intermediateCertificate: String { directory + "/intermediate.pem" }
@@ -22,44 +19,67 @@ enum TestPKI {
     static var leafChain: String { directory + "/leaf-chain.pem" }
     static var selfSignedCertificate: String { directory + "/self.pem" }
     static var selfSignedKey: String { directory + "/self.key" }
-    static let keyPassword = "correct horse"
+    /// The password of `leaf-encrypted.key`, as the script wrote it next to the key.
+    static var keyPassword: String {
+        String(decoding: contents(directory + "/leaf-encrypted.password"), as: UTF8.self)
+    }
 
     static func contents(_ path: String) -> [UInt8] {
         (try? Array(Data(contentsOf: URL(fileURLWithPath: path)))) ?? []
     }
+}
 
-    private static func generate(in directory: String) {
-        let script = """
-        set -e
-        cd '\(directory)'
-        cat > ca.ext <<'X'
-        basicConstraints=critical,CA:TRUE
-        keyUsage=critical,keyCertSign,cRLSign
-        X
-        cat > leaf.ext <<'X'
-        basicConstraints=CA:FALSE
-        subjectAltName=DNS:localhost,IP:127.0.0.1
-        extendedKeyUsage=serverAuth,clientAuth
-        X
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -out root.pem \
-            -days 30 -subj '/CN=swiftssl test root' -addext basicConstraints=critical,CA:TRUE \
-            -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout intermediate.key \
-            -out intermediate.csr -subj '/CN=swiftssl test intermediate' 2>/dev/null
-        openssl x509 -req -in intermediate.csr -CA root.pem -CAkey root.key -CAcreateserial \
-            -out intermediate.pem -days 30 -extfile ca.ext 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj '/CN=localhost' 2>/dev/null
-        openssl x509 -req -in leaf.csr -CA intermediate.pem -CAkey intermediate.key -CAcreateserial \
-            -out leaf.pem -days 30 -extfile leaf.ext 2>/dev/null
-        cat leaf.pem intermediate.pem > leaf-chain.pem
-        openssl pkey -in leaf.key -aes256 -passout 'pass:\(keyPassword)' -out leaf-encrypted.key
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout self.key -out self.pem \
-            -days 30 -subj '/CN=localhost' -addext subjectAltName=DNS:localhost 2>/dev/null
-        """
+/// Runs the certificate scripts of Tests/PKI (shared with scripts/valgrind-swift-tests), or finds
+/// what they made ahead of time.
+///
+/// When `SWIFTSSL_TEST_PKI_DIRECTORY` is set, each helper reads `$SWIFTSSL_TEST_PKI_DIRECTORY/NAME`
+/// (made by `bash Tests/PKI/SCRIPT DIRECTORY/NAME`) and runs nothing: Foundation's `Process` cannot
+/// spawn children under valgrind, so scripts/valgrind-swift-tests makes both sets first. Otherwise
+/// the script runs once per test run into `NSTemporaryDirectory()/swiftssl-NAME-pki-PID`.
+enum PKIScripts {
+    static let environmentVariable = "SWIFTSSL_TEST_PKI_DIRECTORY"
+
+    /// The directory holding the files of `script`, and why they are missing if they are
+    /// (also written to standard error, for the helpers that have no failure to report).
+    static func prepare(_ name: String, script: String) -> (path: String, failure: String?) {
+        let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("PKI").appendingPathComponent(script).path
+        let path: String
+        var failure: String?
+        if let pregenerated = ProcessInfo.processInfo.environment[environmentVariable], !pregenerated.isEmpty {
+            path = pregenerated + "/" + name
+            if !FileManager.default.fileExists(atPath: path + "/root.pem") {
+                failure = "\(environmentVariable) is set but \(path)/root.pem does not exist; "
+                    + "make it first: bash \(scriptPath) \(path)"
+            }
+        } else {
+            path = NSTemporaryDirectory() + "swiftssl-\(name)-pki-\(getpid())"
+            failure = run(scriptPath, path)
+        }
+        if let failure {
+            FileHandle.standardError.write(Data("error: test certificates: \(failure)\n".utf8))
+        }
+        return (path, failure)
+    }
+
+    /// Runs `bash script directory`, output captured; the failure message, or nil on success.
+    private static func run(_ script: String, _ directory: String) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        try? process.run()
+        process.arguments = [script, directory]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        do {
+            try process.run()
+        } catch {
+            return "could not run bash \(script): \(error)"
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        if process.terminationStatus != 0 {
+            return "bash \(script) \(directory) failed (\(process.terminationStatus)):\n\(text)"
+        }
+        return nil
     }
 }
