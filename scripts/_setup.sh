@@ -79,9 +79,10 @@ source_hash() {
     ) | sha256sum | cut -d ' ' -f 1
 }
 
-# Where `import swiftssl` resolves from outside the repository, or nothing if it does not import.
+# Where `import swiftssl` resolves from outside the repository (with its native core loaded: the
+# import alone is lazy), or nothing if it does not import.
 installed_location() {
-    (cd / && env -u PYTHONPATH "$VENV_PYTHON" -c 'import swiftssl; print(swiftssl.__file__)' 2>/dev/null) || true
+    (cd / && env -u PYTHONPATH "$VENV_PYTHON" -c 'import swiftssl; swiftssl.load(); print(swiftssl.__file__)' 2>/dev/null) || true
 }
 
 ensure_swiftssl_installed() {

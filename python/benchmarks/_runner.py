@@ -100,3 +100,17 @@ def import_milliseconds(module, fixtures, runs):
         else:
             raise RuntimeError(f"no importtime line for {module}")
     return total / runs / 1000
+
+
+def first_use_milliseconds(module, fixtures, runs):
+    """The mean wall-clock time, in ms, of ``import module; module.create_default_context()`` in
+    `runs` fresh interpreters, timed with ``time.perf_counter`` inside each: what the import and
+    the first real use cost together, whatever the import leaves for later."""
+    code = (f"import time\nstart = time.perf_counter()\nimport {module}\n{module}.create_default_context()\n"
+            "print((time.perf_counter() - start) * 1000)")
+    total = 0.0
+    for _ in range(runs):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                cwd=fixtures, env=environment(fixtures), check=True)
+        total += float(result.stdout.strip().splitlines()[-1])
+    return total / runs

@@ -101,6 +101,54 @@ from . import _swiftssl as _swiftssl
 
 __version__: str
 
+# What `from swiftssl import *` gives (the same list as the module's; stubtest compares them).
+__all__ = [
+    # exceptions
+    "SSLError", "SSLZeroReturnError", "SSLWantReadError", "SSLWantWriteError", "SSLSyscallError",
+    "SSLEOFError", "SSLCertVerificationError", "CertificateError", "socket_error",
+    # contexts, connections, sessions
+    "SSLContext", "create_default_context", "SSLSocket", "SSLObject", "MemoryBIO", "SSLSession",
+    "Purpose",
+    # module functions
+    "wrap_socket", "match_hostname", "get_server_certificate", "DER_cert_to_PEM_cert",
+    "PEM_cert_to_DER_cert", "cert_time_to_seconds", "get_default_verify_paths",
+    "DefaultVerifyPaths", "PEM_HEADER", "PEM_FOOTER", "get_protocol_name", "RAND_bytes",
+    "RAND_status", "RAND_add", "RAND_pseudo_bytes", "install",
+    # enums
+    "TLSVersion", "VerifyMode", "VerifyFlags", "Options", "AlertDescription", "SSLErrorNumber",
+    # constants
+    "PROTOCOL_SSLv23", "PROTOCOL_TLS", "PROTOCOL_TLS_CLIENT", "PROTOCOL_TLS_SERVER",
+    "PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1", "PROTOCOL_TLSv1_2",
+    "CERT_NONE", "CERT_OPTIONAL", "CERT_REQUIRED",
+    "VERIFY_DEFAULT", "VERIFY_CRL_CHECK_LEAF", "VERIFY_CRL_CHECK_CHAIN", "VERIFY_X509_STRICT",
+    "VERIFY_ALLOW_PROXY_CERTS", "VERIFY_X509_TRUSTED_FIRST", "VERIFY_X509_PARTIAL_CHAIN",
+    "OP_ALL", "OP_NO_SSLv2", "OP_NO_SSLv3", "OP_NO_TLSv1", "OP_NO_TLSv1_1", "OP_NO_TLSv1_2",
+    "OP_NO_TLSv1_3", "OP_CIPHER_SERVER_PREFERENCE", "OP_SINGLE_DH_USE", "OP_SINGLE_ECDH_USE",
+    "OP_NO_COMPRESSION", "OP_NO_TICKET", "OP_NO_RENEGOTIATION", "OP_ENABLE_MIDDLEBOX_COMPAT",
+    "OP_IGNORE_UNEXPECTED_EOF", "OP_LEGACY_SERVER_CONNECT", "OP_ENABLE_KTLS",
+    "ALERT_DESCRIPTION_CLOSE_NOTIFY", "ALERT_DESCRIPTION_UNEXPECTED_MESSAGE",
+    "ALERT_DESCRIPTION_BAD_RECORD_MAC", "ALERT_DESCRIPTION_RECORD_OVERFLOW",
+    "ALERT_DESCRIPTION_DECOMPRESSION_FAILURE", "ALERT_DESCRIPTION_HANDSHAKE_FAILURE",
+    "ALERT_DESCRIPTION_BAD_CERTIFICATE", "ALERT_DESCRIPTION_UNSUPPORTED_CERTIFICATE",
+    "ALERT_DESCRIPTION_CERTIFICATE_REVOKED", "ALERT_DESCRIPTION_CERTIFICATE_EXPIRED",
+    "ALERT_DESCRIPTION_CERTIFICATE_UNKNOWN", "ALERT_DESCRIPTION_ILLEGAL_PARAMETER",
+    "ALERT_DESCRIPTION_UNKNOWN_CA", "ALERT_DESCRIPTION_ACCESS_DENIED",
+    "ALERT_DESCRIPTION_DECODE_ERROR", "ALERT_DESCRIPTION_DECRYPT_ERROR",
+    "ALERT_DESCRIPTION_PROTOCOL_VERSION", "ALERT_DESCRIPTION_INSUFFICIENT_SECURITY",
+    "ALERT_DESCRIPTION_INTERNAL_ERROR", "ALERT_DESCRIPTION_USER_CANCELLED",
+    "ALERT_DESCRIPTION_NO_RENEGOTIATION", "ALERT_DESCRIPTION_UNSUPPORTED_EXTENSION",
+    "ALERT_DESCRIPTION_CERTIFICATE_UNOBTAINABLE", "ALERT_DESCRIPTION_UNRECOGNIZED_NAME",
+    "ALERT_DESCRIPTION_BAD_CERTIFICATE_STATUS_RESPONSE", "ALERT_DESCRIPTION_BAD_CERTIFICATE_HASH_VALUE",
+    "ALERT_DESCRIPTION_UNKNOWN_PSK_IDENTITY",
+    "SSL_ERROR_SSL", "SSL_ERROR_WANT_READ", "SSL_ERROR_WANT_WRITE", "SSL_ERROR_WANT_X509_LOOKUP",
+    "SSL_ERROR_SYSCALL", "SSL_ERROR_ZERO_RETURN", "SSL_ERROR_WANT_CONNECT", "SSL_ERROR_EOF",
+    "SSL_ERROR_INVALID_ERROR_CODE",
+    "OPENSSL_VERSION", "OPENSSL_VERSION_INFO", "OPENSSL_VERSION_NUMBER",
+    "HAS_SNI", "HAS_ECDH", "HAS_ALPN", "HAS_NPN", "HAS_NEVER_CHECK_COMMON_NAME", "HAS_SSLv2",
+    "HAS_SSLv3", "HAS_TLSv1", "HAS_TLSv1_1", "HAS_TLSv1_2", "HAS_TLSv1_3", "HAS_PSK",
+    "CHANNEL_BINDING_TYPES",
+]
+
 # -- swiftssl's input types ----------------------------------------------------------------------
 
 class _PEMReader(Protocol):
@@ -294,3 +342,7 @@ def RAND_pseudo_bytes(n: int) -> tuple[bytes, bool]: ...
 
 # Makes `import ssl` resolve to swiftssl for modules imported afterwards.
 def install() -> None: ...
+
+# Loads now what `import swiftssl` leaves for the first use of a name (the native core, OpenSSL,
+# _ssl, socket, the enums).
+def load() -> None: ...

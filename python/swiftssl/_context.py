@@ -34,7 +34,7 @@ class SSLContext(_swiftssl._SSLContext):
     file-like objects (see the README).
     """
 
-    sslsocket_class = None  # set by swiftssl/__init__.py
+    sslsocket_class = None  # set by swiftssl/_api.py
     sslobject_class = None
 
     def __new__(cls, protocol=None, *args, **kwargs):

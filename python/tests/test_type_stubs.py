@@ -36,7 +36,8 @@ def test_the_package_ships_py_typed_and_stubs():
 
 
 def test_every_public_name_is_in_the_stub():
-    public = {name for name, value in vars(swiftssl).items()
-              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
+    # dir(), not vars(): names resolve on first use (PEP 562), vars() holds only those used so far.
+    public = {name for name in dir(swiftssl)
+              if not name.startswith("_") and not isinstance(getattr(swiftssl, name), types.ModuleType)}
     missing = sorted(public - stub_names(PACKAGE / "__init__.pyi"))
     assert not missing, f"add these to python/swiftssl/__init__.pyi: {missing}"
