@@ -31,6 +31,11 @@ public final class TLSConnection {
     public let incoming: TLSMemoryBuffer?
     /// Where records for the peer are written, for a memory transport.
     public let outgoing: TLSMemoryBuffer?
+    /// The socket's BIO, for a socket transport.
+    let socketTransport: SocketTransport?
+    /// A failure met after a read already had data to return; the next read reports it (and
+    /// forgets it), as does every write before that, so no byte and no error is lost or reordered.
+    private var deferredReadFailure: TLSError?
     /// Anything the caller wants to reach from callbacks (the Python glue keeps its owner here).
     /// Weak, because such an owner usually holds this connection.
     public weak var userInfo: AnyObject?
@@ -70,6 +75,7 @@ public final class TLSConnection {
         self.socketDescriptor = descriptor
         self.incoming = incoming
         self.outgoing = outgoing
+        self.socketTransport = incoming == nil ? try SocketTransport(descriptor: descriptor) : nil
         // Unretained back-pointer: the SSL object dies with this connection.
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         if let incoming, let outgoing {
@@ -77,8 +83,10 @@ public final class TLSConnection {
             BIO_up_ref(incoming.bio)
             BIO_up_ref(outgoing.bio)
             SSL_set_bio(ssl, incoming.bio, outgoing.bio)
-        } else if SSL_set_fd(ssl, descriptor) != 1 {
-            throw TLSError.fromQueue("could not attach the socket")
+        } else if let socketTransport {
+            // SSL_set_bio takes one reference (rbio and wbio are the same BIO); ours stays.
+            BIO_up_ref(socketTransport.bio)
+            SSL_set_bio(ssl, socketTransport.bio, socketTransport.bio)
         }
         if context.postHandshakeAuthentication {
             if serverSide {
@@ -176,15 +184,63 @@ public final class TLSConnection {
         }
     }
 
-    /// The most plaintext one TLS record carries (2^14 bytes), hence the most one
-    /// ``read(into:timeout:onInterrupt:)`` returns: OpenSSL hands out one record per read.
+    /// The most plaintext one TLS record carries (2^14 bytes).
     public static let maximumRecordPayload = 16384
 
-    /// Reads decrypted bytes into `buffer`; returns how many (at least 1 unless `buffer` is empty).
-    /// A clean close by the peer throws ``TLSError/Kind/zeroReturn``.
+    /// Reads decrypted bytes into `buffer`; returns how many: at least 1 unless `buffer` is
+    /// empty, waiting as `timeout` allows for the first, and then everything else that has
+    /// already arrived, up to the buffer's size (over a socket, several records per call, as a
+    /// plain TCP `recv` returns all it has). A clean close by the peer returns 0 (the peer's
+    /// close_notify); other failures throw, after the bytes that preceded them were returned.
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
                      onInterrupt: () throws -> Void = {}) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        if let failure = deferredReadFailure {
+            deferredReadFailure = nil
+            throw failure
+        }
+        guard let transport = socketTransport, transport.canReadAhead, isHandshakeComplete,
+              SSL_get_current_compression(ssl) == nil else {
+            return try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
+        }
+        defer {
+            transport.readAheadCapacity = 0
+            transport.mayWait = true
+            transport.releaseStorageIfEmpty()
+        }
+        transport.readAheadCapacity = buffer.count
+        var delivered = try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
+        // More only from what is already here: a record that is not complete yet waits for the
+        // next call rather than delaying the bytes this one has.
+        transport.mayWait = false
+        while delivered > 0 && delivered < buffer.count {
+            transport.readAheadCapacity = buffer.count - delivered
+            OpenSSLErrorQueue.clear()
+            var count = 0
+            let result = SSL_read_ex(ssl, base + delivered, buffer.count - delivered, &count)
+            let savedErrno = errno
+            if result == 1 {
+                delivered += count
+                continue
+            }
+            let failure = classify(result: Int32(result), savedErrno: savedErrno)
+            switch failure.kind {
+            case .wantRead, .wantWrite:
+                break  // nothing more has arrived
+            case .zeroReturn:
+                break  // the peer's close_notify: the next read returns 0 again
+            default:
+                deferredReadFailure = failure
+            }
+            break
+        }
+        return delivered
+    }
+
+    /// One `SSL_read`, waiting as `timeout` allows: at most one record's plaintext.
+    private func readOnce(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout,
+                          onInterrupt: () throws -> Void) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
         do {
             return try perform("read", timeout: timeout, onInterrupt: onInterrupt) { ssl in
                 var count = 0
@@ -197,10 +253,21 @@ public final class TLSConnection {
         }
     }
 
+    /// What the peer sent after its close_notify that a read already took from the socket
+    /// (several records are read at once): the start of the plaintext that follows TLS, for
+    /// `unwrap()` to hand on. Empty unless the peer's close_notify was received; taking clears it.
+    public func takeBytesAfterCloseNotify() -> [UInt8] {
+        guard let transport = socketTransport, SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN != 0 else { return [] }
+        return transport.takeBufferedBytes()
+    }
+
     /// Encrypts and sends all of `bytes`; returns the count (always all of it on success).
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout = .blocking,
                       onInterrupt: () throws -> Void = {}) throws -> Int {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        // A read that returned data already met the peer's fatal alert or a bad record after it;
+        // OpenSSL would now refuse the write with a bare "connection closed", so report the cause.
+        if let failure = deferredReadFailure { throw failure }
         return try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
             var count = 0
             let result = SSL_write_ex(ssl, base, bytes.count, &count)

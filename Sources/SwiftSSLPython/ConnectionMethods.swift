@@ -104,7 +104,8 @@ func connectionWriteAll(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
     connectionMethod(object, vector, count, "write_all", arguments: 1...2) { box, arguments in
         let timeout = try arguments.timeout(1)
         let data = try arguments.object(0)
-        let send = { (view: UnsafeMutableRawBufferPointer) throws -> PyObjectPointer? in
+        // A local function, not a closure in a `let`: nothing is allocated per call.
+        func send(_ view: UnsafeMutableRawBufferPointer) throws -> PyObjectPointer? {
             let bytes = UnsafeRawBufferPointer(view)
             _ = try withoutGIL { onInterrupt in
                 try box.connection.write(bytes, timeout: timeout, onInterrupt: onInterrupt)
@@ -147,6 +148,17 @@ func connectionShutdown(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
             try box.connection.shutdown(timeout: timeout, onInterrupt: onInterrupt)
         }
         return newNone()
+    }
+}
+
+/// `_take_bytes_after_close_notify()`: what the peer sent after its close_notify that a read
+/// already took from the socket, for `unwrap()` to serve before the socket's own bytes.
+@_cdecl("swiftssl_connection_take_bytes_after_close_notify")
+func connectionTakeBytesAfterCloseNotify(
+    _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t
+) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_take_bytes_after_close_notify", arguments: 0...0) { box, _ in
+        box.connection.takeBytesAfterCloseNotify().withUnsafeBytes(newBytes)
     }
 }
 

@@ -44,6 +44,37 @@ final class TLSConnectionTests: XCTestCase {
         XCTAssertEqual(try server.wait(), Array("ping".utf8))
     }
 
+    /// One read returns every record that has arrived, up to the buffer's size, and never
+    /// takes from the socket more than the buffer can hold.
+    func testReadReturnsEveryRecordThatArrivedUpToTheBufferSize() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try makeServerContext()
+        let records = 4, recordSize = TLSConnection.maximumRecordPayload
+        let server = Background { () -> Void in
+            let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
+            try connection.handshake(timeout: LoopbackPair.serverTimeout)
+            let payload = [UInt8](repeating: 7, count: records * recordSize)
+            _ = try payload.withUnsafeBytes { try connection.write($0, timeout: LoopbackPair.serverTimeout) }
+            _ = try Array("done".utf8).withUnsafeBytes { try connection.write($0, timeout: LoopbackPair.serverTimeout) }
+        }
+        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        try client.handshake()
+        try server.wait()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var received = 0
+        var calls = 0
+        while received < records * recordSize + 4 {
+            received += try buffer.withUnsafeMutableBytes {
+                try client.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[received...]))
+            }
+            calls += 1
+        }
+        XCTAssertEqual(received, records * recordSize + 4)
+        XCTAssertLessThan(calls, records + 1, "one record per read is what OpenSSL alone gives")
+        XCTAssertEqual(Array(buffer[(received - 4)..<received]), Array("done".utf8))
+        XCTAssertEqual(client.socketTransport?.bufferedCount, 0)
+    }
+
     func testWrongHostnameFailsVerificationWithCode62() throws {
         let pair = try LoopbackPair()
         let serverContext = try makeServerContext()

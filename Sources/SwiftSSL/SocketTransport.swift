@@ -1,0 +1,239 @@
+import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The socket under a ``TLSConnection``: owns the OpenSSL `BIO` the connection reads records
+/// from and writes records to, over a file descriptor it never closes.
+///
+/// It behaves as OpenSSL's own socket BIO (same retry rules, same end-of-file reporting), plus
+/// one thing that one does not do: inside ``TLSConnection/read(into:timeout:onInterrupt:)`` it
+/// may take several records from the socket in one system call. It never takes more bytes than
+/// the caller's buffer has room for, counting the incomplete record it already holds, so every
+/// record it finishes reading is decrypted into that buffer before the read returns. What can be
+/// left behind is only the start of a record whose rest is still to arrive: a caller that
+/// `select()`s on the socket after a read misses nothing, as with OpenSSL's exact reads.
+/// Outside a read (handshake, shutdown) it reads exactly what OpenSSL asks for.
+final class SocketTransport {
+    /// The owned `BIO*` (one reference; the `SSL` holds another).
+    let bio: OpaquePointer
+    /// The socket. Not owned.
+    let descriptor: Int32
+    /// False for descriptors that are not sockets: then `read`/`write` are used and nothing
+    /// is read ahead, since only sockets can be read without blocking per call.
+    let isSocket: Bool
+
+    /// How many more decrypted bytes the read in progress can take; 0 outside a read, which
+    /// means "read exactly what OpenSSL asks for".
+    var readAheadCapacity = 0
+    /// Whether the next socket read may block (false after a read already has data to return).
+    var mayWait = true
+    /// Record boundaries in everything taken from the socket.
+    private(set) var framing = TLSRecordFraming()
+    /// True once a read returned end of file.
+    private(set) var sawEndOfFile = false
+    /// End of file or a socket error met by a read that must not wait: kept for the next read
+    /// that may, so OpenSSL only learns of it when the caller asks for more (an EOF seen early
+    /// would make OpenSSL fail the connection, and drop its session, before the caller read
+    /// the bytes that came first).
+    private var deferredOutcome: (result: Int, errno: Int32)?
+
+    /// Bytes read from the socket and not yet handed to OpenSSL: `storage[start..<end]`.
+    private var storage: UnsafeMutableRawPointer?
+    private var start = 0
+    private var end = 0
+    /// The size of `storage` when allocated: four full records per system call.
+    static let storageCapacity = 4 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)
+
+    /// Wraps `descriptor`.
+    init(descriptor: Int32) throws {
+        OpenSSLErrorQueue.clear()
+        guard let method = SocketTransport.method, let bio = BIO_new(method) else {
+            throw TLSError.fromQueue("could not attach the socket")
+        }
+        self.bio = bio
+        self.descriptor = descriptor
+        var type: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        self.isSocket = getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0
+        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
+        BIO_set_init(bio, 1)
+    }
+
+    deinit {
+        BIO_set_data(bio, nil)
+        BIO_free(bio)
+        storage?.deallocate()
+    }
+
+    /// Bytes taken from the socket that OpenSSL has not consumed.
+    var bufferedCount: Int { end - start }
+
+    /// True when reads may take more than OpenSSL asks for (a socket whose records are tracked).
+    var canReadAhead: Bool { isSocket && framing.isSynchronized }
+
+    /// Hands over the buffered bytes and forgets them: after the peer's close_notify these are
+    /// whatever it sent next, which belongs to the plaintext stream that follows TLS.
+    func takeBufferedBytes() -> [UInt8] {
+        guard let storage, end > start else { return [] }
+        let bytes = Array(UnsafeRawBufferPointer(start: storage + start, count: end - start))
+        releaseStorageIfEmpty(force: true)
+        return bytes
+    }
+
+    /// Frees the read-ahead buffer when it holds nothing, so idle connections cost nothing.
+    func releaseStorageIfEmpty(force: Bool = false) {
+        guard let buffer = storage, force || start == end else { return }
+        buffer.deallocate()
+        storage = nil
+        start = 0
+        end = 0
+    }
+
+    // MARK: The BIO callbacks
+
+    /// Serves OpenSSL's request for `count` bytes: from the buffer, else from the socket.
+    private func read(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
+        if let storage, end > start {
+            let step = min(count, end - start)
+            destination.copyMemory(from: storage + start, byteCount: step)
+            start += step
+            return step
+        }
+        if let outcome = deferredOutcome {
+            if mayWait { deferredOutcome = nil }
+            errno = mayWait ? outcome.errno : EAGAIN
+            return mayWait ? outcome.result : -1
+        }
+        let got = receive(into: destination, count: count)
+        if !mayWait && got <= 0 && !(got < 0 && SocketTransport.isRetryable(errno)) {
+            deferredOutcome = (got, errno)
+            errno = EAGAIN
+            return -1
+        }
+        return got
+    }
+
+    /// One system call. While OpenSSL reads a record's body, and the caller's buffer has room
+    /// for more than this record, the body goes straight to OpenSSL and what follows it into
+    /// the buffer (`recvmsg` into both): as many records as fit, in one call, copied once more
+    /// only for the records after the first. Headers, and everything outside a read, are read
+    /// exactly.
+    private func receive(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
+        let flags = mayWait ? Int32(0) : Int32(MSG_DONTWAIT)
+        // Room for every byte of the record in progress and of those after it, so each record
+        // this read completes fits in what the caller can take (a record's plaintext is shorter
+        // than the record).
+        let readAhead = canReadAhead && framing.isReadingBody
+            ? readAheadCapacity - framing.bytesIntoIncompleteRecord - count : 0
+        errno = 0
+        if readAhead >= TLSRecordFraming.headerLength {
+            let buffer = storage ?? UnsafeMutableRawPointer.allocate(
+                byteCount: SocketTransport.storageCapacity, alignment: 16)
+            storage = buffer
+            let got = withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors -> Int in
+                vectors[0] = iovec(iov_base: destination, iov_len: count)
+                vectors[1] = iovec(iov_base: buffer, iov_len: min(readAhead, SocketTransport.storageCapacity))
+                var message = msghdr()
+                message.msg_iov = vectors.baseAddress
+                message.msg_iovlen = 2
+                return recvmsg(descriptor, &message, flags)
+            }
+            guard got > 0 else { return got }
+            let direct = min(got, count)
+            framing.observe(UnsafeRawBufferPointer(start: destination, count: direct))
+            if got > count {
+                framing.observe(UnsafeRawBufferPointer(start: buffer, count: got - count))
+                start = 0
+                end = got - count
+            }
+            return direct
+        }
+        let got: Int
+        if isSocket {
+            got = recv(descriptor, destination, count, flags)
+        } else {
+            got = Glibc.read(descriptor, destination, count)
+        }
+        if got > 0 { framing.observe(UnsafeRawBufferPointer(start: destination, count: got)) }
+        return got
+    }
+
+    private func write(from source: UnsafeRawPointer, count: Int) -> Int {
+        errno = 0
+        if isSocket {
+            // MSG_NOSIGNAL: a peer that went away is an EPIPE error, never a SIGPIPE.
+            return send(descriptor, source, count, Int32(MSG_NOSIGNAL))
+        }
+        return Glibc.write(descriptor, source, count)
+    }
+
+    /// The errors OpenSSL's socket BIO retries after (`BIO_sock_non_fatal_error`).
+    private static func isRetryable(_ code: Int32) -> Bool {
+        switch code {
+        case EINTR, EAGAIN, EINPROGRESS, EALREADY, ENOTCONN, EPROTO: return true
+        default: return code == EWOULDBLOCK
+        }
+    }
+
+    private static func transport(of bio: OpaquePointer?) -> SocketTransport? {
+        guard let bio, let data = BIO_get_data(bio) else { return nil }
+        return Unmanaged<SocketTransport>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    /// The BIO_METHOD, made once; never freed.
+    private static let method: OpaquePointer? = {
+        let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR
+        guard let method = BIO_meth_new(type, "swiftssl socket") else { return nil }
+        _ = BIO_meth_set_read_ex(method) { bio, buffer, count, readCount in
+            BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+            readCount?.pointee = 0
+            guard let transport = SocketTransport.transport(of: bio), let buffer, count > 0 else { return 0 }
+            let got = transport.read(into: buffer, count: count)
+            if got > 0 {
+                readCount?.pointee = got
+                return 1
+            }
+            if got == 0 {
+                transport.sawEndOfFile = true
+            } else if SocketTransport.isRetryable(errno) {
+                BIO_set_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY)
+            }
+            return 0
+        }
+        _ = BIO_meth_set_write_ex(method) { bio, buffer, count, written in
+            BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+            written?.pointee = 0
+            guard let transport = SocketTransport.transport(of: bio), let buffer, count > 0 else { return 0 }
+            let sent = transport.write(from: buffer, count: count)
+            if sent > 0 {
+                written?.pointee = sent
+                return 1
+            }
+            if SocketTransport.isRetryable(errno) {
+                BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY)
+            }
+            return 0
+        }
+        _ = BIO_meth_set_ctrl(method) { bio, command, _, pointer in
+            guard let transport = SocketTransport.transport(of: bio) else { return 0 }
+            switch command {
+            case BIO_CTRL_EOF:
+                return transport.sawEndOfFile ? 1 : 0
+            case BIO_CTRL_FLUSH, BIO_CTRL_DUP, BIO_CTRL_SET_CLOSE:
+                return 1
+            case BIO_CTRL_PENDING:
+                return transport.bufferedCount
+            case BIO_C_GET_FD:
+                pointer?.assumingMemoryBound(to: Int32.self).pointee = transport.descriptor
+                return Int(transport.descriptor)
+            default:
+                // BIO_CTRL_GET_CLOSE included: 0 is BIO_NOCLOSE, the descriptor is not ours.
+                return 0
+            }
+        }
+        return method
+    }()
+}

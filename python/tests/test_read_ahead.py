@@ -1,0 +1,227 @@
+"""Reads that take several records at once (Sources/SwiftSSL/SocketTransport.swift).
+
+``recv_into`` returns everything that has arrived, up to the buffer's size, instead of one record
+per call as CPython's ``ssl`` does. What must not change: no complete record is ever left where
+``select()`` cannot see it, an EOF or a bad record after good data is reported by the next read
+(never instead of the data), and plaintext the peer sends after its close_notify reaches the
+socket ``unwrap()`` returns.
+
+The far end is the stdlib over MemoryBIOs on one end of a socketpair, so each test decides
+exactly which bytes go out in one send.
+"""
+
+import random
+import select
+import socket
+import ssl as stdlib_ssl
+import threading
+
+import pytest
+
+import swiftssl
+
+RECORD = 16384
+
+
+class RecordPeer:
+    """A stdlib TLS server over MemoryBIOs on a raw socket: records are made, then sent as the
+    test likes (several at once, cut, corrupted, followed by plaintext)."""
+
+    def __init__(self, raw, context):
+        self.raw = raw
+        self.incoming = stdlib_ssl.MemoryBIO()
+        self.outgoing = stdlib_ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+
+    def handshake(self):
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except stdlib_ssl.SSLWantReadError:
+                self.flush()
+                data = self.raw.recv(65536)
+                if not data:
+                    raise ConnectionError("client went away during the handshake")
+                self.incoming.write(data)
+        self.flush()
+
+    def records(self, data):
+        """The records carrying `data` (one per 16 KiB), not sent."""
+        self.tls.write(data)
+        return self.outgoing.read()
+
+    def close_notify(self):
+        """The close_notify alert, not sent."""
+        try:
+            self.tls.unwrap()
+        except stdlib_ssl.SSLWantReadError:
+            pass
+        return self.outgoing.read()
+
+    def flush(self):
+        pending = self.outgoing.read()
+        if pending:
+            self.raw.sendall(pending)
+
+
+@pytest.fixture
+def connected(root_ca, stdlib_server_context):
+    """Factory: (client TLS socket of `module`, RecordPeer) after a TLS 1.3 handshake."""
+    made = []
+
+    def connect(module=swiftssl, **wrap_arguments):
+        client_raw, server_raw = socket.socketpair()
+        made.extend([client_raw, server_raw])
+        # Room for everything a test sends in one sendall, before the client reads any of it.
+        for end in (client_raw, server_raw):
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        client_raw.settimeout(10)
+        server_raw.settimeout(10)
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cadata=root_ca.cert_pem.decode())
+        peer = RecordPeer(server_raw, stdlib_server_context)
+        handshaker = threading.Thread(target=peer.handshake)
+        handshaker.start()
+        client = context.wrap_socket(client_raw, server_hostname="localhost", **wrap_arguments)
+        handshaker.join()
+        made.append(client)
+        return client, peer
+
+    yield connect
+    for sock in made:
+        sock.close()
+
+
+def test_one_recv_into_returns_every_record_that_has_arrived(connected):
+    client, peer = connected()
+    payload = random.Random(1).randbytes(4 * RECORD)
+    peer.raw.sendall(peer.records(payload))
+    buffer = bytearray(256 * 1024)
+    got = client.recv_into(buffer)
+    # CPython's ssl returns one record (16384 bytes) here.
+    assert got == len(payload)
+    assert buffer[:got] == payload
+
+
+def test_recv_into_takes_no_more_than_the_buffer_holds(connected):
+    client, peer = connected()
+    payload = random.Random(2).randbytes(4 * RECORD)
+    peer.raw.sendall(peer.records(payload))
+    received = bytearray()
+    buffer = bytearray(20000)
+    while len(received) < len(payload):
+        got = client.recv_into(buffer)
+        assert 0 < got <= len(buffer)
+        received += buffer[:got]
+    assert received == payload
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_complete_record_is_left_where_select_cannot_see_it(connected, seed):
+    """After every read, what has not been read yet is either pending() in the library or
+    readable on the socket: a select() loop never stalls on data that already arrived."""
+    generator = random.Random(seed)
+    client, peer = connected()
+    client.setblocking(False)
+    sizes = [generator.choice([1, 2, 100, 1500, 5000, RECORD - 1, RECORD]) for _ in range(24)]
+    payload = generator.randbytes(sum(sizes))
+    wire = b"".join(peer.records(payload[sum(sizes[:i]):sum(sizes[:i + 1])]) for i in range(len(sizes)))
+    peer.raw.sendall(wire)
+    received = bytearray()
+    while len(received) < len(payload):
+        assert client.pending() > 0 or select.select([client], [], [], 5)[0], (
+            f"{len(payload) - len(received)} bytes arrived but neither pending() nor select() shows them")
+        buffer = bytearray(generator.choice([1, 7, 1000, 5000, 17000, 40000, 70000, 300000]))
+        try:
+            got = client.recv_into(buffer)
+        except swiftssl.SSLWantReadError:
+            continue
+        received += buffer[:got]
+    assert received == payload
+
+
+@pytest.mark.parametrize("record_size, buffer_size", [(100, 1000), (100, 100), (1000, 5000), (5, 4096)])
+def test_records_that_fill_the_buffer_exactly_leave_nothing_unseen(connected, record_size, buffer_size):
+    """The sharpest case: a read ends exactly at a record boundary with nothing pending(), so
+    any record taken from the socket beyond what fitted would be visible to no one."""
+    client, peer = connected()
+    client.setblocking(False)
+    count = 300
+    payload = bytes(range(256)) * (record_size * count // 256 + 1)
+    payload = payload[:record_size * count]
+    peer.raw.sendall(b"".join(peer.records(payload[i:i + record_size])
+                              for i in range(0, len(payload), record_size)))
+    received = bytearray()
+    buffer = bytearray(buffer_size)
+    while len(received) < len(payload):
+        assert client.pending() > 0 or select.select([client], [], [], 5)[0], (
+            f"{len(payload) - len(received)} bytes arrived but neither pending() nor select() shows them")
+        try:
+            got = client.recv_into(buffer)
+        except swiftssl.SSLWantReadError:
+            continue
+        received += buffer[:got]
+    assert received == payload
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_plaintext_after_close_notify_reaches_the_unwrapped_socket(connected, module):
+    client, peer = connected(module)
+    payload = b"over TLS " * 1000
+    peer.raw.sendall(peer.records(payload) + peer.close_notify() + b"PLAIN AFTER TLS")
+    received = bytearray()
+    while True:
+        data = client.recv(65536)
+        if not data:
+            break
+        received += data
+    assert received == payload
+    plain = client.unwrap()
+    assert plain.recv(100) == b"PLAIN AFTER TLS"
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+@pytest.mark.parametrize("suppress_ragged_eofs", [True, False])
+def test_an_eof_after_data_is_reported_by_the_next_read(connected, module, suppress_ragged_eofs):
+    client, peer = connected(module, suppress_ragged_eofs=suppress_ragged_eofs)
+    payload = b"x" * (3 * RECORD)
+    peer.raw.sendall(peer.records(payload))
+    peer.raw.shutdown(socket.SHUT_WR)  # FIN without close_notify
+    received = bytearray()
+    buffer = bytearray(1 << 20)
+    outcome = None
+    while outcome is None:
+        try:
+            got = client.recv_into(buffer)
+        except module.SSLEOFError:
+            outcome = "SSLEOFError"
+            continue
+        if got == 0:
+            outcome = "0"
+        received += buffer[:got]
+    assert received == payload
+    assert outcome == ("0" if suppress_ragged_eofs else "SSLEOFError")
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_a_corrupt_record_after_data_fails_the_read_after_the_data(connected, module):
+    client, peer = connected(module)
+    good = peer.records(b"good " * 100)
+    bad = bytearray(peer.records(b"bad " * 100))
+    bad[20] ^= 0xFF  # inside the ciphertext: the record's tag no longer matches
+    peer.raw.sendall(good + bytes(bad))
+    assert client.recv(65536) == b"good " * 100
+    with pytest.raises(module.SSLError) as caught:
+        client.recv(65536)
+    assert type(caught.value).__name__ == "SSLError"
+    assert caught.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+
+
+def test_a_read_with_a_timeout_also_takes_every_record_that_arrived(connected):
+    client, peer = connected()
+    client.settimeout(5)
+    payload = bytes(3 * RECORD)
+    peer.raw.sendall(peer.records(payload))
+    assert client.recv_into(bytearray(1 << 20)) == len(payload)
