@@ -294,7 +294,7 @@ enum ServerNameDispatch {
 
     /// Calls the `_sni_callback` attribute of the connection's Python context, if set.
     static func callContextCallback(connection: TLSConnection, serverName: String?) -> ServerNameDecision {
-        guard let box = connection.userInfo as? ConnectionBox else { return .alert(internalError) }
+        guard let box = connection.box else { return .alert(internalError) }
         guard let callable = PyObject_GetAttrString(box.contextObject.object, "_sni_callback") else {
             PyErr_Clear()
             return .alert(internalError)
@@ -305,7 +305,7 @@ enum ServerNameDispatch {
     }
 
     static func call(_ callable: PyObjectPointer, connection: TLSConnection, serverName: String?) -> ServerNameDecision {
-        guard let box = connection.userInfo as? ConnectionBox, let owner = box.ownerObject() else {
+        guard let box = connection.box, let owner = box.ownerObject() else {
             PyErr_Clear()
             return .alert(internalError)
         }
@@ -370,6 +370,5 @@ private func wrapConnection(_ connection: TLSConnection, contextObject: PyObject
     if let owner {
         box.owner = PythonReference(owning: try checked(PyWeakref_NewRef(owner, nil)))
     }
-    connection.userInfo = box
     return try wrapNative(box, kind: SwiftSSLKindConnection)
 }

@@ -27,7 +27,7 @@ func contextSetMsgCallback(_ object: PyObjectPointer?, _ vector: FastArguments, 
 
 enum MessageDispatch {
     static func call(_ callable: PyObjectPointer, connection: TLSConnection, message: TLSProtocolMessage) {
-        guard let box = connection.userInfo as? ConnectionBox, let owner = box.ownerObject() else {
+        guard let box = connection.box, let owner = box.ownerObject() else {
             PyErr_Clear()
             return
         }

@@ -18,10 +18,16 @@ final class ConnectionBox {
     let connection: TLSConnection
     var contextObject: PythonReference
     var owner: PythonReference?
+    /// What the connection's weak `userInfo` points at, for callbacks to find this box. Not the
+    /// box itself: a weakly referenced Swift object takes the slow, side-table path on every
+    /// retain and release, and the box is retained on each read and write.
+    let callbackLink = ConnectionBoxLink()
 
     init(_ connection: TLSConnection, contextObject: PythonReference) {
         self.connection = connection
         self.contextObject = contextObject
+        callbackLink.box = Unmanaged.passUnretained(self)
+        connection.userInfo = callbackLink
     }
 
     /// The Python owner (SSLSocket or SSLObject) as a new reference, or None when gone.
@@ -30,6 +36,19 @@ final class ConnectionBox {
         guard let target = PyWeakref_GetObject(owner.object) else { return nil }
         CSwiftSSLPy_IncRef(target)
         return target
+    }
+}
+
+/// Leads from a connection's `userInfo` back to its box; owned by the box, so it lives exactly
+/// as long as the box does and the weak `userInfo` is nil once both are gone.
+final class ConnectionBoxLink {
+    fileprivate(set) var box: Unmanaged<ConnectionBox>?
+}
+
+extension TLSConnection {
+    /// The box of the Python object wrapping this connection, while that object exists.
+    var box: ConnectionBox? {
+        (userInfo as? ConnectionBoxLink)?.box?.takeUnretainedValue()
     }
 }
 
