@@ -13,6 +13,7 @@ from ._errors import SSLError
 from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
 from ._session import SSLSession, _set_session, _channel_binding
 from ._certificate_object import _der_list
+from ._context import _encode_hostname
 
 
 class SSLSocket(_socket.socket):
@@ -46,7 +47,6 @@ class SSLSocket(_socket.socket):
             self._closed = False
             self._sslobj = None
             self.server_side = server_side
-            from ._context import _encode_hostname
             self.server_hostname = _encode_hostname(server_hostname)
             self.do_handshake_on_connect = do_handshake_on_connect
             self.suppress_ragged_eofs = suppress_ragged_eofs

@@ -225,3 +225,22 @@ def test_a_read_with_a_timeout_also_takes_every_record_that_arrived(connected):
     payload = bytes(3 * RECORD)
     peer.raw.sendall(peer.records(payload))
     assert client.recv_into(bytearray(1 << 20)) == len(payload)
+
+
+def test_a_write_after_a_read_that_met_a_bad_record_reports_that_record(connected):
+    """swiftssl only (documented in the README): the read that returned the good data already
+    decrypted the bad record behind it, so OpenSSL has failed the connection; the next write
+    raises the cause rather than OpenSSL's bare "connection closed", and so does the next read.
+    (CPython's write would still go out, and its next read would raise the same error.)"""
+    client, peer = connected()
+    good = peer.records(b"good")
+    bad = bytearray(peer.records(b"bad " * 100))
+    bad[20] ^= 0xFF
+    peer.raw.sendall(good + bytes(bad))
+    assert client.recv(65536) == b"good"
+    with pytest.raises(swiftssl.SSLError) as on_write:
+        client.sendall(b"more")
+    assert on_write.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+    with pytest.raises(swiftssl.SSLError) as on_read:
+        client.recv(100)
+    assert on_read.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
