@@ -17,22 +17,6 @@ import Glibc
 import Musl
 #endif
 
-/// The whole content of the file at `path` (plain libc I/O: the core avoids Foundation).
-func readFile(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
-        throw TLSError.system(errno: errno, message: "cannot open \(path): \(String(cString: strerror(errno)))")
-    }
-    defer { fclose(file) }
-    var content: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if count == 0 { break }
-        content += chunk[..<count]
-    }
-    return content
-}
-
 /// Server and client contexts for one key type and one pinned protocol version.
 struct ContextPair {
     let server: TLSContext
@@ -40,8 +24,8 @@ struct ContextPair {
 
     init(fixtures: String, key: String, version: TLSVersion) throws {
         var serverConfiguration = TLSConfiguration(protocol: .tlsServer)
-        serverConfiguration.certificateChain = .memory(try readFile("\(fixtures)/\(key).pem"))
-        serverConfiguration.privateKey = .memory(try readFile("\(fixtures)/\(key).key"))
+        serverConfiguration.certificateChain = .path("\(fixtures)/\(key).pem")
+        serverConfiguration.privateKey = .path("\(fixtures)/\(key).key")
         server = try TLSContext(configuration: serverConfiguration)
         var clientConfiguration = TLSConfiguration(protocol: .tlsClient)  // verifies chain and name
         clientConfiguration.trustRoots = .certificates(.path("\(fixtures)/ca.pem"))
@@ -59,18 +43,7 @@ struct ContextPair {
                                        serverHostname: "localhost")
         let server = try TLSConnection(context: self.server, incoming: toServer, outgoing: toClient,
                                        serverSide: true)
-        var rounds = 0
-        while !(client.isHandshakeComplete && server.isHandshakeComplete) {
-            rounds += 1
-            guard rounds < 20 else { throw TLSError.invalidState("the handshake made no progress") }
-            for connection in [client, server] where !connection.isHandshakeComplete {
-                do {
-                    try connection.handshake(timeout: .nonBlocking)
-                } catch let error as TLSError where error.kind == .wantRead {
-                    continue
-                }
-            }
-        }
+        try TLSConnection.completeHandshakes(client: client, server: server)
         return (client, server)
     }
 }

@@ -5,9 +5,7 @@ import SwiftSSL
 /// `_tls_unique()`: the tls-unique channel binding as bytes, or None before the handshake.
 @_cdecl("swiftssl_connection_tls_unique")
 func connectionTLSUnique(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "_tls_unique", expected: 0...0)
+    connectionMethod(object, vector, count, "_tls_unique", arguments: 0...0) { box, _ in
         guard let binding = box.connection.tlsUniqueChannelBinding else { return newNone() }
         return binding.withUnsafeBytes(newBytes)
     }
@@ -16,9 +14,7 @@ func connectionTLSUnique(_ object: PyObjectPointer?, _ vector: FastArguments, _ 
 /// `shared_ciphers()`: `[(name, protocol, secret_bits), ...]` on the server side, else None.
 @_cdecl("swiftssl_connection_shared_ciphers")
 func connectionSharedCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "shared_ciphers", expected: 0...0)
+    connectionMethod(object, vector, count, "shared_ciphers", arguments: 0...0) { box, _ in
         guard let ciphers = box.connection.sharedCiphers else { return newNone() }
         return try newList(ciphers) { cipher in
             try newTuple([newString(cipher.name), newString(cipher.protocolVersion), newInt(cipher.secretBits)])
@@ -29,10 +25,8 @@ func connectionSharedCiphers(_ object: PyObjectPointer?, _ vector: FastArguments
 /// `_get_owner()`: the SSLSocket or SSLObject this connection belongs to, or None when gone.
 @_cdecl("swiftssl_connection_get_owner")
 func connectionGetOwner(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "_get_owner", expected: 0...0)
-        return box.ownerObject()
+    connectionMethod(object, vector, count, "_get_owner", arguments: 0...0) { box, _ in
+        box.ownerObject()
     }
 }
 
@@ -70,19 +64,15 @@ private func certificateList(_ chain: [Certificate]?) throws -> PyObjectPointer?
 /// `get_verified_chain()`: the verified chain as `Certificate` objects, or None.
 @_cdecl("swiftssl_connection_get_verified_chain")
 func connectionGetVerifiedChain(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "get_verified_chain", expected: 0...0)
-        return try certificateList(box.connection.verifiedPeerChain)
+    connectionMethod(object, vector, count, "get_verified_chain", arguments: 0...0) { box, _ in
+        try certificateList(box.connection.verifiedPeerChain)
     }
 }
 
 /// `get_unverified_chain()`: the chain the peer sent as `Certificate` objects, or None.
 @_cdecl("swiftssl_connection_get_unverified_chain")
 func connectionGetUnverifiedChain(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "get_unverified_chain", expected: 0...0)
-        return try certificateList(box.connection.unverifiedPeerChain)
+    connectionMethod(object, vector, count, "get_unverified_chain", arguments: 0...0) { box, _ in
+        try certificateList(box.connection.unverifiedPeerChain)
     }
 }

@@ -2,8 +2,8 @@
 import _swiftssl_c
 import SwiftSSL
 
-/// Runs a connection method body with the receiver's box.
-private func connectionMethod(
+/// Runs a connection method body with the receiver's box (shared by every connection method file).
+func connectionMethod(
     _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t, _ name: String,
     arguments expected: ClosedRange<Int>, _ body: (ConnectionBox, Arguments) throws -> PyObjectPointer?
 ) -> PyObjectPointer? {

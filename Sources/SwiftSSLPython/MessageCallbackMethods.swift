@@ -8,9 +8,7 @@ import SwiftSSL
 /// unraisable (CPython re-raises it from the TLS call instead).
 @_cdecl("swiftssl_context_set_msg_callback")
 func contextSetMsgCallback(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindContext, as: ContextBox.self)
-        let arguments = try Arguments(vector, count, function: "_set_msg_callback", expected: 1...1)
+    contextMethod(object, vector, count, "_set_msg_callback", arguments: 1...1) { box, arguments in
         guard let callable = arguments.optional(0) else {
             try box.context.setMessageObserver(nil)
             return newNone()

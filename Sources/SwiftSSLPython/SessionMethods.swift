@@ -53,9 +53,7 @@ func sessionHasTicket(_ object: PyObjectPointer?, _ vector: FastArguments, _ cou
 /// `_get_session()`: the connection's session as a native `SSLSession`, or None.
 @_cdecl("swiftssl_connection_get_session")
 func connectionGetSession(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "_get_session", expected: 0...0)
+    connectionMethod(object, vector, count, "_get_session", arguments: 0...0) { box, _ in
         guard let session = box.connection.session else { return newNone() }
         return try wrapNative(SessionBox(session), kind: SwiftSSLKindSession)
     }
@@ -64,9 +62,7 @@ func connectionGetSession(_ object: PyObjectPointer?, _ vector: FastArguments, _
 /// `_set_session(native_session)`: offers the session for resumption (before the handshake).
 @_cdecl("swiftssl_connection_set_session")
 func connectionSetSession(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        let arguments = try Arguments(vector, count, function: "_set_session", expected: 1...1)
+    connectionMethod(object, vector, count, "_set_session", arguments: 1...1) { box, arguments in
         let session = try unwrapNative(try arguments.object(0), kind: SwiftSSLKindSession, as: SessionBox.self)
         try box.connection.setSession(session.session)
         return newNone()
@@ -76,9 +72,7 @@ func connectionSetSession(_ object: PyObjectPointer?, _ vector: FastArguments, _
 /// `_session_reused()`: whether the handshake resumed a session.
 @_cdecl("swiftssl_connection_session_reused")
 func connectionSessionReused(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
-    pythonEntry {
-        let box = try unwrapNative(object, kind: SwiftSSLKindConnection, as: ConnectionBox.self)
-        _ = try Arguments(vector, count, function: "_session_reused", expected: 0...0)
-        return newBool(box.connection.isSessionReused)
+    connectionMethod(object, vector, count, "_session_reused", arguments: 0...0) { box, _ in
+        newBool(box.connection.isSessionReused)
     }
 }

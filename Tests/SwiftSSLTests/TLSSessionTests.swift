@@ -26,16 +26,7 @@ final class TLSSessionTests: XCTestCase {
         if let session { try client.setSession(session) }
         let server = try TLSConnection(context: serverContext, incoming: toServer, outgoing: toClient,
                                        serverSide: true)
-        for _ in 0..<10 where !(client.isHandshakeComplete && server.isHandshakeComplete) {
-            for connection in [client, server] where !connection.isHandshakeComplete {
-                do {
-                    try connection.handshake(timeout: .nonBlocking)
-                } catch let error as TLSError where error.kind == .wantRead {
-                    continue
-                }
-            }
-        }
-        XCTAssertTrue(client.isHandshakeComplete && server.isHandshakeComplete)
+        try TLSConnection.completeHandshakes(client: client, server: server)
         return (client, server)
     }
 

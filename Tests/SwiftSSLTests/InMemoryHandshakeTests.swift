@@ -1,0 +1,67 @@
+import XCTest
+@testable import SwiftSSL
+
+/// `TLSConnection.completeHandshakes(client:server:)`: a client and a server wired back to back
+/// through memory buffers.
+final class InMemoryHandshakeTests: XCTestCase {
+    /// A client for `hostname` that trusts the test root (up to `maximum`) and a server with the
+    /// test leaf, each writing into the other's incoming buffer.
+    func makeWiredPair(hostname: String = "localhost", maximum: TLSVersion = .tlsv1_3) throws
+        -> (client: TLSConnection, server: TLSConnection) {
+        let serverContext = try TLSContext(protocol: .tlsServer)
+        try serverContext.loadCertificateChain(certificate: .path(TestPKI.leafChain), privateKey: .path(TestPKI.leafKey))
+        let clientContext = try TLSContext(protocol: .tlsClient)
+        try clientContext.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
+        try clientContext.setMaximumVersion(maximum)
+        let toServer = try TLSMemoryBuffer(), toClient = try TLSMemoryBuffer()
+        let client = try TLSConnection(context: clientContext, incoming: toClient, outgoing: toServer,
+                                       serverHostname: hostname)
+        let server = try TLSConnection(context: serverContext, incoming: toServer, outgoing: toClient,
+                                       serverSide: true)
+        return (client, server)
+    }
+
+    func testCompletesTLS13AndTLS12HandshakesThatThenCarryData() throws {
+        for (maximum, name) in [(TLSVersion.tlsv1_3, "TLSv1.3"), (.tlsv1_2, "TLSv1.2")] {
+            let (client, server) = try makeWiredPair(maximum: maximum)
+            try TLSConnection.completeHandshakes(client: client, server: server)
+            XCTAssertTrue(client.isHandshakeComplete && server.isHandshakeComplete, name)
+            XCTAssertEqual(client.negotiatedVersion, name)
+            XCTAssertEqual(server.negotiatedVersion, name)
+            let message = Array("ping".utf8)
+            _ = try message.withUnsafeBytes { try client.write($0, timeout: .nonBlocking) }
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let count = try buffer.withUnsafeMutableBytes { try server.read(into: $0, timeout: .nonBlocking) }
+            XCTAssertEqual(Array(buffer[..<count]), message, name)
+        }
+    }
+
+    func testRethrowsTheClientsVerificationFailure() throws {
+        let (client, server) = try makeWiredPair(hostname: "example.com")
+        XCTAssertThrowsError(try TLSConnection.completeHandshakes(client: client, server: server)) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .certificateVerification)
+            XCTAssertEqual((error as? TLSError)?.verifyCode, 62)
+        }
+        XCTAssertFalse(client.isHandshakeComplete)
+    }
+
+    func testRefusesConnectionsNotWiredToEachOther() throws {
+        let (client, _) = try makeWiredPair()
+        let (_, otherServer) = try makeWiredPair()
+        XCTAssertThrowsError(try TLSConnection.completeHandshakes(client: client, server: otherServer)) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .invalidArgument)
+        }
+        XCTAssertEqual(client.outgoing?.pendingCount, 0, "nothing may be sent before the check")
+    }
+
+    func testThrowsInsteadOfLoopingWhenNeitherSideCanGoOn() throws {
+        let (client, server) = try makeWiredPair()
+        // The ClientHello is sent, then lost: the server never hears from the client.
+        XCTAssertThrowsError(try client.handshake(timeout: .nonBlocking))
+        XCTAssertGreaterThan(client.outgoing?.read().count ?? 0, 0)
+        XCTAssertThrowsError(try TLSConnection.completeHandshakes(client: client, server: server)) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .invalidState)
+        }
+        XCTAssertFalse(client.isHandshakeComplete || server.isHandshakeComplete)
+    }
+}
