@@ -109,6 +109,20 @@ def run_table(rows, rounds, fixtures):
     return lines
 
 
+def run_ceilings(rounds, seconds, fixtures):
+    """Plain TCP with the bulk rows' socket calls: how far above both libraries a TLS library
+    could go at all. Informational; the AES-GCM cost of OpenSSL is in the core rows below."""
+    lines = ["| ceiling: plain TCP, no TLS, same sendall → recv_into | unit | median |", "|---|---|---:|"]
+    print("\n" + "\n".join(lines), flush=True)
+    for name, size in (("16 KiB", 16384), ("256 KiB", 262144)):
+        samples = [_runner.client_server("bulk", "tcp", fixtures, {"size": size, "seconds": seconds})[0]
+                   for _ in range(rounds)]
+        line = f"| bulk {name} writes | MB/s | {_format(statistics.median(s['bytes'] / s['seconds'] / 1e6 for s in samples))} |"
+        lines.append(line)
+        print(line, flush=True)
+    return lines
+
+
 def run_callgrind(fixtures, quick):
     env = _runner.environment(fixtures, callgrind=True)
     handshakes = (2, 6) if quick else (4, 16)
@@ -181,6 +195,8 @@ def main():
         if arguments.rows:
             rows = [row for row in rows if any(part in row.label for part in arguments.rows)]
         run_table(rows, rounds, fixtures)
+        if any(row.label.startswith("bulk") for row in rows):
+            run_ceilings(rounds, seconds, fixtures)
         if arguments.swift_core:
             run_swift_core(arguments.swift_core, fixtures, arguments.quick)
         if not arguments.no_callgrind and shutil.which("valgrind"):

@@ -50,11 +50,13 @@ def _rss_kib():
 # -- servers --------------------------------------------------------------------------------------
 
 def serve_bulk(lib, fixtures, parameters):
-    context = _fixtures.server_context(lib, fixtures)
     listener = _listen()
     connection, _ = listener.accept()
-    tls = context.wrap_socket(connection, server_side=True)
-    cipher = tls.cipher()[0]
+    if lib is None:  # plain TCP, the same socket calls: the ceiling
+        tls, cipher = connection, None
+    else:
+        tls = _fixtures.server_context(lib, fixtures).wrap_socket(connection, server_side=True)
+        cipher = tls.cipher()[0]
     buffer = memoryview(bytearray(CHUNK))
     received = tls.recv_into(buffer)
     started = time.perf_counter()
@@ -62,7 +64,7 @@ def serve_bulk(lib, fixtures, parameters):
     while True:
         try:
             got = tls.recv_into(buffer)
-        except (ConnectionError, lib.SSLEOFError):
+        except (ConnectionError, lib.SSLEOFError if lib else ConnectionError):
             got = 0
         if not got:
             break
@@ -133,8 +135,9 @@ def serve_idle(lib, fixtures, parameters):
 # -- clients --------------------------------------------------------------------------------------
 
 def client_bulk(lib, fixtures, parameters, port):
-    context = _fixtures.client_context(lib, fixtures)
-    tls = context.wrap_socket(_connect(port), server_hostname=_fixtures.HOSTNAME)
+    tls = _connect(port)
+    if lib is not None:
+        tls = _fixtures.client_context(lib, fixtures).wrap_socket(tls, server_hostname=_fixtures.HOSTNAME)
     payload = bytes(parameters["size"])
     tls.sendall(payload)
     deadline = time.perf_counter() + parameters["seconds"]
