@@ -38,9 +38,11 @@ class Row:
 def _rows(seconds, connections, import_runs):
     def bulk(size):
         def sample(library, fixtures):
-            server, _ = _runner.client_server("bulk", library, fixtures, {"size": size, "seconds": seconds})
+            server, client = _runner.client_server("bulk", library, fixtures, {"size": size, "seconds": seconds})
             if server["cipher"] != _fixtures.BULK_CIPHER:
                 raise RuntimeError(f"bulk ran over {server['cipher']}, not {_fixtures.BULK_CIPHER}")
+            BULK_CPU.setdefault(size, {}).setdefault(library, []).append(
+                (client["cpu_seconds"] / client["sent"] * 1e9, server["cpu_seconds"] / server["bytes"] * 1e9))
             return server["bytes"] / server["seconds"] / 1e6
         return sample
 
@@ -104,6 +106,31 @@ def run_table(rows, rounds, fixtures):
         ratio = ours / theirs if theirs else float("inf")
         line = (f"| {row.label} | {row.unit} | {_format(ours)} | {_format(theirs)} | {ratio:.2f} | "
                 f"{row.verdict(ratio)}")
+        lines.append(line)
+        print(line, flush=True)
+    return lines
+
+
+# CPU seconds per GB moved, (sender, receiver), per bulk write size and library: filled by the
+# bulk rows' samples, printed by run_cpu_per_byte.
+BULK_CPU = {}
+
+
+def run_cpu_per_byte():
+    """What each end spent per GB in the bulk rows (user + system time over the timed part): on a
+    2-CPU machine where both ends are busy, throughput follows the slower end and the neighbours'
+    load, this does less so."""
+    lines = ["| CPU time per GB moved, bulk rows (s/GB) | sender swiftssl | sender ssl | ssl/swiftssl "
+             "| receiver swiftssl | receiver ssl | ssl/swiftssl |", "|---|---:|---:|---:|---:|---:|---:|"]
+    print("\n" + "\n".join(lines), flush=True)
+    for size, by_library in sorted(BULK_CPU.items()):
+        medians = {library: [statistics.median(sample[end] for sample in samples) for end in (0, 1)]
+                   for library, samples in by_library.items()}
+        ours, theirs = medians.get("swiftssl"), medians.get("ssl")
+        if not ours or not theirs:
+            continue
+        line = (f"| {size // 1024} KiB writes | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f} "
+                f"| {ours[1]:.2f} | {theirs[1]:.2f} | {theirs[1] / ours[1]:.2f} |")
         lines.append(line)
         print(line, flush=True)
     return lines
@@ -195,7 +222,8 @@ def main():
         if arguments.rows:
             rows = [row for row in rows if any(part in row.label for part in arguments.rows)]
         run_table(rows, rounds, fixtures)
-        if any(row.label.startswith("bulk") for row in rows):
+        if BULK_CPU:
+            run_cpu_per_byte()
             run_ceilings(rounds, seconds, fixtures)
         if arguments.swift_core:
             run_swift_core(arguments.swift_core, fixtures, arguments.quick)

@@ -8,6 +8,7 @@ a client prints one JSON line. LIBRARY is ``swiftssl`` or ``ssl``; both ends use
 
 import json
 import os
+import resource
 import socket
 import sys
 import time
@@ -39,6 +40,12 @@ def _finish_sending(tls):
     tls.close()
 
 
+def _cpu_seconds():
+    """User + system CPU time of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _rss_kib():
     with open("/proc/self/status") as status:
         for line in status:
@@ -59,7 +66,7 @@ def serve_bulk(lib, fixtures, parameters):
         cipher = tls.cipher()[0]
     buffer = memoryview(bytearray(CHUNK))
     received = tls.recv_into(buffer)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     total = 0
     while True:
         try:
@@ -69,9 +76,10 @@ def serve_bulk(lib, fixtures, parameters):
         if not got:
             break
         total += got
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     tls.close()
-    print(json.dumps({"bytes": total, "seconds": elapsed, "cipher": cipher, "first": received}), flush=True)
+    print(json.dumps({"bytes": total, "seconds": elapsed, "cpu_seconds": cpu, "cipher": cipher,
+                      "first": received}), flush=True)
 
 
 def serve_echo(lib, fixtures, parameters):
@@ -140,14 +148,15 @@ def client_bulk(lib, fixtures, parameters, port):
         tls = _fixtures.client_context(lib, fixtures).wrap_socket(tls, server_hostname=_fixtures.HOSTNAME)
     payload = bytes(parameters["size"])
     tls.sendall(payload)
-    deadline = time.perf_counter() + parameters["seconds"]
+    deadline, cpu_started = time.perf_counter() + parameters["seconds"], _cpu_seconds()
     sent = 0
     while time.perf_counter() < deadline:
         for _ in range(max(1, CHUNK // len(payload))):
             tls.sendall(payload)
         sent += max(1, CHUNK // len(payload)) * len(payload)
+    cpu = _cpu_seconds() - cpu_started
     _finish_sending(tls)
-    print(json.dumps({"sent": sent}), flush=True)
+    print(json.dumps({"sent": sent, "cpu_seconds": cpu}), flush=True)
 
 
 def client_echo(lib, fixtures, parameters, port):
