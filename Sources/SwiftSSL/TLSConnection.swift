@@ -37,9 +37,11 @@ public final class TLSConnection {
     /// forgets it), as does every write before that, so no byte and no error is lost or reordered.
     /// An existential rather than an inline `TLSError?`: 40 bytes per connection, not about 100.
     private var deferredReadFailure: (any Error)?
-    /// Anything the caller wants to reach from callbacks (the Python glue keeps its owner here).
-    /// Weak, because such an owner usually holds this connection.
-    public weak var userInfo: AnyObject?
+    /// An opaque pointer for the caller to reach from callbacks (the Python glue keeps its owner
+    /// here). Never retained, read or freed by the core: whoever sets it clears it before what it
+    /// points at goes away. (A raw pointer rather than a weak reference: weakly referenced Swift
+    /// objects cost a side table, and there is one connection per socket.)
+    public var userInfo: UnsafeMutableRawPointer?
 
     /// Starts a session over a connected socket. The socket's own blocking mode must match the
     /// timeouts later passed (blocking for ``IOTimeout/blocking``, non-blocking otherwise).

@@ -200,9 +200,9 @@ func connectionVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 func connectionSetOwner(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_set_owner", arguments: 1...1) { box, arguments in
         if let owner = arguments.optional(0) {
-            box.owner = PythonReference(owning: try checked(PyWeakref_NewRef(owner, nil)))
+            box.replaceOwnerReference(try checked(PyWeakref_NewRef(owner, nil)))
         } else {
-            box.owner = nil
+            box.replaceOwnerReference(nil)
         }
         return newNone()
     }
@@ -211,7 +211,7 @@ func connectionSetOwner(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
 @_cdecl("swiftssl_connection_get_context")
 func connectionGetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_get_context", arguments: 0...0) { box, _ in
-        let context = box.contextObject.object
+        let context = box.contextObject
         CSwiftSSLPy_IncRef(context)
         return context
     }
@@ -225,7 +225,7 @@ func connectionSetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _
         let contextBox = try unwrapNative(contextObject, kind: SwiftSSLKindContext, as: ContextBox.self)
         box.connection.switchContext(to: contextBox.context)
         CSwiftSSLPy_IncRef(contextObject)
-        box.contextObject = PythonReference(owning: contextObject)
+        box.replaceContextObject(contextObject)
         return newNone()
     }
 }

@@ -295,7 +295,7 @@ enum ServerNameDispatch {
     /// Calls the `_sni_callback` attribute of the connection's Python context, if set.
     static func callContextCallback(connection: TLSConnection, serverName: String?) -> ServerNameDecision {
         guard let box = connection.box else { return .alert(internalError) }
-        guard let callable = PyObject_GetAttrString(box.contextObject.object, "_sni_callback") else {
+        guard let callable = PyObject_GetAttrString(box.contextObject, "_sni_callback") else {
             PyErr_Clear()
             return .alert(internalError)
         }
@@ -313,7 +313,7 @@ enum ServerNameDispatch {
             CSwiftSSLPy_DecRef(owner)
             return .alert(internalError)
         }
-        let contextObject = box.contextObject.object
+        let contextObject = box.contextObject
         CSwiftSSLPy_IncRef(contextObject)
         guard let arguments = try? newTuple([owner, serverName.map(newString) ?? newNone(), contextObject]) else {
             PyErr_WriteUnraisable(callable)
@@ -366,9 +366,9 @@ func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 private func wrapConnection(_ connection: TLSConnection, contextObject: PyObjectPointer?, owner: PyObjectPointer?) throws -> PyObjectPointer {
     guard let contextObject else { throw PythonError.alreadySet }
     CSwiftSSLPy_IncRef(contextObject)
-    let box = ConnectionBox(connection, contextObject: PythonReference(owning: contextObject))
+    let box = ConnectionBox(connection, contextObject: contextObject)
     if let owner {
-        box.owner = PythonReference(owning: try checked(PyWeakref_NewRef(owner, nil)))
+        box.replaceOwnerReference(try checked(PyWeakref_NewRef(owner, nil)))
     }
     return try wrapNative(box, kind: SwiftSSLKindConnection)
 }

@@ -13,42 +13,59 @@ final class ContextBox {
 }
 
 /// What a native `_SSLSocket` holds: the core connection, the Python context object it uses
-/// (strong, so `SSLSocket.context` stays valid) and its Python owner (weak, for callbacks).
+/// (strong, so `SSLSocket.context` stays valid) and a weak reference to its Python owner, for
+/// callbacks. Both Python references are held as plain pointers, released in `deinit`: one
+/// object per connection rather than three.
 final class ConnectionBox {
     let connection: TLSConnection
-    var contextObject: PythonReference
-    var owner: PythonReference?
-    /// What the connection's weak `userInfo` points at, for callbacks to find this box. Not the
-    /// box itself: a weakly referenced Swift object takes the slow, side-table path on every
-    /// retain and release, and the box is retained on each read and write.
-    let callbackLink = ConnectionBoxLink()
+    /// The Python context object (a strong reference this box owns).
+    private(set) var contextObject: PyObjectPointer
+    /// A weakref to the Python owner (SSLSocket or SSLObject), owned by this box, or nil.
+    private var ownerReference: PyObjectPointer?
 
-    init(_ connection: TLSConnection, contextObject: PythonReference) {
+    /// Adopts a strong reference to `contextObject`; points the connection's `userInfo` here.
+    init(_ connection: TLSConnection, contextObject: PyObjectPointer) {
         self.connection = connection
         self.contextObject = contextObject
-        callbackLink.box = Unmanaged.passUnretained(self)
-        connection.userInfo = callbackLink
+        connection.userInfo = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        connection.userInfo = nil
+        let context = contextObject, owner = ownerReference
+        withGIL {
+            CSwiftSSLPy_DecRef(context)
+            CSwiftSSLPy_XDecRef(owner)
+        }
+    }
+
+    /// Adopts a strong reference to a new context object, releasing the old one (GIL held).
+    func replaceContextObject(_ object: PyObjectPointer) {
+        let old = contextObject
+        contextObject = object
+        CSwiftSSLPy_DecRef(old)
+    }
+
+    /// Adopts `weakref` (a new reference, or nil) as the owner, releasing the old one (GIL held).
+    func replaceOwnerReference(_ weakref: PyObjectPointer?) {
+        let old = ownerReference
+        ownerReference = weakref
+        CSwiftSSLPy_XDecRef(old)
     }
 
     /// The Python owner (SSLSocket or SSLObject) as a new reference, or None when gone.
     func ownerObject() -> PyObjectPointer? {
-        guard let owner else { return newNone() }
-        guard let target = PyWeakref_GetObject(owner.object) else { return nil }
+        guard let ownerReference else { return newNone() }
+        guard let target = PyWeakref_GetObject(ownerReference) else { return nil }
         CSwiftSSLPy_IncRef(target)
         return target
     }
 }
 
-/// Leads from a connection's `userInfo` back to its box; owned by the box, so it lives exactly
-/// as long as the box does and the weak `userInfo` is nil once both are gone.
-final class ConnectionBoxLink {
-    fileprivate(set) var box: Unmanaged<ConnectionBox>?
-}
-
 extension TLSConnection {
     /// The box of the Python object wrapping this connection, while that object exists.
     var box: ConnectionBox? {
-        (userInfo as? ConnectionBoxLink)?.box?.takeUnretainedValue()
+        userInfo.map { Unmanaged<ConnectionBox>.fromOpaque($0).takeUnretainedValue() }
     }
 }
 
