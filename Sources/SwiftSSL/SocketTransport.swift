@@ -17,33 +17,35 @@ import Musl
 /// `select()`s on the socket after a read misses nothing, as with OpenSSL's exact reads.
 /// Outside a read (handshake, shutdown) it reads exactly what OpenSSL asks for.
 final class SocketTransport {
+    // The stored properties are ordered and sized to pack into 80 bytes: there is one of these
+    // per socket connection.
+
     /// The owned `BIO*` (one reference; the `SSL` holds another).
     let bio: OpaquePointer
-    /// The socket. Not owned.
-    let descriptor: Int32
-    /// False for descriptors that are not sockets: then `read`/`write` are used and nothing
-    /// is read ahead, since only sockets can be read without blocking per call.
-    let isSocket: Bool
-
+    /// Bytes read from the socket and not yet handed to OpenSSL: `storage[start..<end]`.
+    private var storage: UnsafeMutableRawPointer?
     /// How many more decrypted bytes the read in progress can take; 0 outside a read, which
     /// means "read exactly what OpenSSL asks for".
     var readAheadCapacity = 0
-    /// Whether the next socket read may block (false after a read already has data to return).
-    var mayWait = true
-    /// Record boundaries in everything taken from the socket.
-    private(set) var framing = TLSRecordFraming()
-    /// True once a read returned end of file.
-    private(set) var sawEndOfFile = false
+    private var start: Int32 = 0
+    private var end: Int32 = 0
+    /// The socket. Not owned.
+    let descriptor: Int32
     /// End of file or a socket error met by a read that must not wait: kept for the next read
     /// that may, so OpenSSL only learns of it when the caller asks for more (an EOF seen early
     /// would make OpenSSL fail the connection, and drop its session, before the caller read
     /// the bytes that came first).
-    private var deferredOutcome: (result: Int, errno: Int32)?
+    private var deferredOutcome: (result: Int32, errno: Int32)?
+    /// Record boundaries in everything taken from the socket.
+    private(set) var framing = TLSRecordFraming()
+    /// False for descriptors that are not sockets: then `read`/`write` are used and nothing
+    /// is read ahead, since only sockets can be read without blocking per call.
+    let isSocket: Bool
+    /// Whether the next socket read may block (false after a read already has data to return).
+    var mayWait = true
+    /// True once a read returned end of file.
+    private(set) var sawEndOfFile = false
 
-    /// Bytes read from the socket and not yet handed to OpenSSL: `storage[start..<end]`.
-    private var storage: UnsafeMutableRawPointer?
-    private var start = 0
-    private var end = 0
     /// The size of `storage` when allocated: four full records per system call.
     static let storageCapacity = 4 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)
 
@@ -69,7 +71,7 @@ final class SocketTransport {
     }
 
     /// Bytes taken from the socket that OpenSSL has not consumed.
-    var bufferedCount: Int { end - start }
+    var bufferedCount: Int { Int(end - start) }
 
     /// True when reads may take more than OpenSSL asks for (a socket whose records are tracked).
     var canReadAhead: Bool { isSocket && framing.isSynchronized }
@@ -78,7 +80,7 @@ final class SocketTransport {
     /// whatever it sent next, which belongs to the plaintext stream that follows TLS.
     func takeBufferedBytes() -> [UInt8] {
         guard let storage, end > start else { return [] }
-        let bytes = Array(UnsafeRawBufferPointer(start: storage + start, count: end - start))
+        let bytes = Array(UnsafeRawBufferPointer(start: storage + Int(start), count: bufferedCount))
         releaseStorageIfEmpty(force: true)
         return bytes
     }
@@ -97,19 +99,20 @@ final class SocketTransport {
     /// Serves OpenSSL's request for `count` bytes: from the buffer, else from the socket.
     private func read(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
         if let storage, end > start {
-            let step = min(count, end - start)
-            destination.copyMemory(from: storage + start, byteCount: step)
-            start += step
+            let step = min(count, bufferedCount)
+            destination.copyMemory(from: storage + Int(start), byteCount: step)
+            start += Int32(step)
             return step
         }
         if let outcome = deferredOutcome {
             if mayWait { deferredOutcome = nil }
             errno = mayWait ? outcome.errno : EAGAIN
-            return mayWait ? outcome.result : -1
+            return mayWait ? Int(outcome.result) : -1
         }
         let got = receive(into: destination, count: count)
         if !mayWait && got <= 0 && !(got < 0 && SocketTransport.isRetryable(errno)) {
-            deferredOutcome = (got, errno)
+            // recv returns 0 or -1 here.
+            deferredOutcome = (Int32(got), errno)
             errno = EAGAIN
             return -1
         }
@@ -147,7 +150,7 @@ final class SocketTransport {
             if got > count {
                 framing.observe(UnsafeRawBufferPointer(start: buffer, count: got - count))
                 start = 0
-                end = got - count
+                end = Int32(got - count)  // at most storageCapacity
             }
             return direct
         }

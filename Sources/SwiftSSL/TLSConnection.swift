@@ -35,8 +35,8 @@ public final class TLSConnection {
     let socketTransport: SocketTransport?
     /// A failure met after a read already had data to return; the next read reports it (and
     /// forgets it), as does every write before that, so no byte and no error is lost or reordered.
-    /// An existential rather than an inline `TLSError?`: 40 bytes per connection, not about 100.
-    private var deferredReadFailure: (any Error)?
+    /// Boxed, so the connection holds 8 bytes for it rather than an inline `TLSError?`'s 100.
+    private var deferredReadFailure: DeferredFailure?
     /// An opaque pointer for the caller to reach from callbacks (the Python glue keeps its owner
     /// here). Never retained, read or freed by the core: whoever sets it clears it before what it
     /// points at goes away. (A raw pointer rather than a weak reference: weakly referenced Swift
@@ -200,7 +200,7 @@ public final class TLSConnection {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         if let failure = deferredReadFailure {
             deferredReadFailure = nil
-            throw failure
+            throw failure.error
         }
         guard let transport = socketTransport, transport.canReadAhead, isHandshakeComplete,
               SSL_get_current_compression(ssl) == nil else {
@@ -233,7 +233,7 @@ public final class TLSConnection {
             case .zeroReturn:
                 break  // the peer's close_notify: the next read returns 0 again
             default:
-                deferredReadFailure = failure
+                deferredReadFailure = DeferredFailure(error: failure)
             }
             break
         }
@@ -270,7 +270,7 @@ public final class TLSConnection {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
         // A read that returned data already met the peer's fatal alert or a bad record after it;
         // OpenSSL would now refuse the write with a bare "connection closed", so report the cause.
-        if let failure = deferredReadFailure { throw failure }
+        if let failure = deferredReadFailure { throw failure.error }
         return try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
             var count = 0
             let result = SSL_write_ex(ssl, base, bytes.count, &count)
@@ -457,5 +457,14 @@ public final class TLSConnection {
                 verifyMessage: verifyMessage, openSSLErrors: entries)
         }
         return TLSError.from(entries: entries, fallback: "A failure in the SSL library occurred (swiftssl)")
+    }
+}
+
+/// A failure kept for the next operation of a connection.
+private final class DeferredFailure {
+    let error: TLSError
+
+    init(error: TLSError) {
+        self.error = error
     }
 }

@@ -11,21 +11,23 @@ struct TLSRecordFraming {
     /// Bytes in a record header.
     static let headerLength = 5
 
+    // Stored in the narrowest types that hold them (a body is at most 18,432 bytes): one of these
+    // lives in every socket connection.
     /// False once a header did not look like TLS; nothing is tracked after that.
     private(set) var isSynchronized = true
     /// Bytes of the current record's header seen so far (0 to 5).
-    private var headerCount = 0
-    /// The current record's two length bytes, once seen.
+    private var headerCount: UInt8 = 0
+    /// The current record's high length byte, once seen.
     private var lengthHigh: UInt8 = 0
     /// Body bytes of the current record still to come.
-    private var bodyRemaining = 0
+    private var bodyRemaining: UInt16 = 0
     /// The current record's body length, once its header is complete.
-    private var bodyLength = 0
+    private var bodyLength: UInt16 = 0
 
     /// How many bytes of a record that is not yet complete have been seen: 0 at a boundary.
     var bytesIntoIncompleteRecord: Int {
-        if headerCount < TLSRecordFraming.headerLength { return headerCount }
-        return TLSRecordFraming.headerLength + bodyLength - bodyRemaining
+        if headerCount < TLSRecordFraming.headerLength { return Int(headerCount) }
+        return TLSRecordFraming.headerLength + Int(bodyLength) - Int(bodyRemaining)
     }
 
     /// True between a record's header and the end of its body.
@@ -41,8 +43,8 @@ struct TLSRecordFraming {
                 observeHeaderByte(bytes[index])
                 index += 1
             } else {
-                let step = min(bodyRemaining, bytes.count - index)
-                bodyRemaining -= step
+                let step = min(Int(bodyRemaining), bytes.count - index)
+                bodyRemaining -= UInt16(step)
                 index += step
                 if bodyRemaining == 0 { headerCount = 0 }
             }
@@ -60,8 +62,9 @@ struct TLSRecordFraming {
         case 3:
             lengthHigh = byte
         case 4:
-            bodyLength = Int(lengthHigh) << 8 | Int(byte)
-            if bodyLength > TLSRecordFraming.maximumBodyLength { isSynchronized = false; return }
+            let length = Int(lengthHigh) << 8 | Int(byte)
+            if length > TLSRecordFraming.maximumBodyLength { isSynchronized = false; return }
+            bodyLength = UInt16(length)
             bodyRemaining = bodyLength
         default:
             break

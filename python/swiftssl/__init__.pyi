@@ -259,6 +259,9 @@ class SSLContext(_stdlib_ssl.SSLContext):
 
 class SSLSocket(_stdlib_ssl.SSLSocket):
     context: SSLContext
+    # Slots at runtime (the stdlib keeps them in the instance dict), set by wrap_socket.
+    do_handshake_on_connect: bool
+    suppress_ragged_eofs: bool
     def connect(self, address: Any) -> None: ...
     def connect_ex(self, address: Any) -> int: ...
     # 3.13's API, on every version: DER certificates, leaf first ([] before a handshake).

@@ -48,6 +48,19 @@ def test_is_a_socket_and_a_context_manager(root_ca, stdlib_server):
         assert tls._closed
 
 
+def test_attributes_live_in_slots_and_new_ones_are_still_accepted(root_ca, stdlib_server):
+    """SSLSocket's own attributes are slots, not entries of a per-instance dict (part of why an
+    idle connection costs less memory than with CPython's ssl: BENCHMARKS.md), and a program can
+    still hang its own attributes on a socket, as on CPython's."""
+    with stdlib_server(echo_upper_line) as server:
+        with swift_client(server, root_ca) as tls:
+            assert "__dict__" not in dir(tls) or not vars(tls)
+            assert tls.server_side is False and tls.server_hostname == "localhost"
+            assert tls.suppress_ragged_eofs is True and tls.do_handshake_on_connect is True
+            tls.request_id = 42
+            assert tls.request_id == 42 and vars(tls) == {"request_id": 42}
+
+
 def test_do_handshake_explicitly(root_ca, stdlib_server):
     with stdlib_server(echo_upper_line) as server:
         with swift_client(server, root_ca, do_handshake_on_connect=False) as tls:
