@@ -15,7 +15,7 @@ import ssl
 import pytest
 
 import swiftssl
-from tls_support import LoopbackServer, OpenSSLServer, recv_until_eof, run_s_client
+from tls_support import LoopbackServer, OpenSSLServer, recv_line, recv_until_eof, run_s_client
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
 
@@ -112,12 +112,7 @@ def test_client_rejects_s_server_with_wrong_name(openssl_files, root_ca):
 def serve_one_line(certfile, **options):
     """A swiftssl wrap_socket server answering one line upper-cased, then closing with unwrap."""
     def handler(tls):
-        line = b""
-        while not line.endswith(b"\n"):
-            chunk = tls.recv(1024)
-            if not chunk:
-                break
-            line += chunk
+        line = recv_line(tls)
         tls.sendall(b"ANSWER " + line.upper())
         return line, tls.version(), tls.getpeercert()
 

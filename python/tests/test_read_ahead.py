@@ -94,6 +94,23 @@ def connected(root_ca, stdlib_server_context):
         sock.close()
 
 
+def receive_watching_select(client, total, buffer_size):
+    """Reads `total` bytes from a non-blocking `client` with buffers of `buffer_size()` bytes,
+    asserting before every read that what has not been read yet is either pending() in the
+    library or makes the socket readable: a select() loop never stalls on data that arrived."""
+    received = bytearray()
+    while len(received) < total:
+        assert client.pending() > 0 or select.select([client], [], [], 5)[0], (
+            f"{total - len(received)} bytes arrived but neither pending() nor select() shows them")
+        buffer = bytearray(buffer_size())
+        try:
+            got = client.recv_into(buffer)
+        except swiftssl.SSLWantReadError:
+            continue
+        received += buffer[:got]
+    return bytes(received)
+
+
 def test_one_recv_into_returns_every_record_that_has_arrived(connected):
     client, peer = connected()
     payload = random.Random(1).randbytes(4 * RECORD)
@@ -129,17 +146,8 @@ def test_no_complete_record_is_left_where_select_cannot_see_it(connected, seed):
     payload = generator.randbytes(sum(sizes))
     wire = b"".join(peer.records(payload[sum(sizes[:i]):sum(sizes[:i + 1])]) for i in range(len(sizes)))
     peer.raw.sendall(wire)
-    received = bytearray()
-    while len(received) < len(payload):
-        assert client.pending() > 0 or select.select([client], [], [], 5)[0], (
-            f"{len(payload) - len(received)} bytes arrived but neither pending() nor select() shows them")
-        buffer = bytearray(generator.choice([1, 7, 1000, 5000, 17000, 40000, 70000, 300000]))
-        try:
-            got = client.recv_into(buffer)
-        except swiftssl.SSLWantReadError:
-            continue
-        received += buffer[:got]
-    assert received == payload
+    buffer_sizes = [1, 7, 1000, 5000, 17000, 40000, 70000, 300000]
+    assert receive_watching_select(client, len(payload), lambda: generator.choice(buffer_sizes)) == payload
 
 
 @pytest.mark.parametrize("record_size, buffer_size", [(100, 1000), (100, 100), (1000, 5000), (5, 4096)])
@@ -153,17 +161,7 @@ def test_records_that_fill_the_buffer_exactly_leave_nothing_unseen(connected, re
     payload = payload[:record_size * count]
     peer.raw.sendall(b"".join(peer.records(payload[i:i + record_size])
                               for i in range(0, len(payload), record_size)))
-    received = bytearray()
-    buffer = bytearray(buffer_size)
-    while len(received) < len(payload):
-        assert client.pending() > 0 or select.select([client], [], [], 5)[0], (
-            f"{len(payload) - len(received)} bytes arrived but neither pending() nor select() shows them")
-        try:
-            got = client.recv_into(buffer)
-        except swiftssl.SSLWantReadError:
-            continue
-        received += buffer[:got]
-    assert received == payload
+    assert receive_watching_select(client, len(payload), lambda: buffer_size) == payload
 
 
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])

@@ -369,14 +369,20 @@ def recv_until_eof(tls) -> bytes:
         chunks.append(chunk)
 
 
-def echo_upper_line(tls) -> bytes:
-    """Handler: reads one line, answers it upper-cased, returns what it read."""
+def recv_line(tls) -> bytes:
+    """Reads until a newline or EOF; returns what it read (the newline included)."""
     data = b""
     while not data.endswith(b"\n"):
         chunk = tls.recv(1024)
         if not chunk:
             break
         data += chunk
+    return data
+
+
+def echo_upper_line(tls) -> bytes:
+    """Handler: reads one line, answers it upper-cased, returns what it read."""
+    data = recv_line(tls)
     tls.sendall(data.upper())
     return data
 
