@@ -197,7 +197,7 @@ public final class TLSConnection {
     /// close_notify); other failures throw, after the bytes that preceded them were returned.
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
                      onInterrupt: () throws -> Void = {}) throws -> Int {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
         if let failure = deferredReadFailure {
             deferredReadFailure = nil
             throw failure.error
@@ -218,24 +218,20 @@ public final class TLSConnection {
         transport.mayWait = false
         while delivered > 0 && delivered < buffer.count {
             transport.readAheadCapacity = buffer.count - delivered
-            OpenSSLErrorQueue.clear()
-            var count = 0
-            let result = SSL_read_ex(ssl, base + delivered, buffer.count - delivered, &count)
-            let savedErrno = errno
-            if result == 1 {
-                delivered += count
-                continue
+            do {
+                let got = try readOnce(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...]),
+                                       timeout: .nonBlocking, onInterrupt: onInterrupt)
+                if got == 0 { break }  // the peer's close_notify: the next read returns 0 again
+                delivered += got
+            } catch let failure as TLSError {
+                switch failure.kind {
+                case .wantRead, .wantWrite, .zeroReturn:
+                    break  // nothing more has arrived, or the stream has ended
+                default:
+                    deferredReadFailure = DeferredFailure(error: failure)
+                }
+                break
             }
-            let failure = classify(result: Int32(result), savedErrno: savedErrno)
-            switch failure.kind {
-            case .wantRead, .wantWrite:
-                break  // nothing more has arrived
-            case .zeroReturn:
-                break  // the peer's close_notify: the next read returns 0 again
-            default:
-                deferredReadFailure = DeferredFailure(error: failure)
-            }
-            break
         }
         return delivered
     }

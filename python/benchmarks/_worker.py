@@ -60,10 +60,10 @@ def serve_bulk(lib, fixtures, parameters):
     listener = _listen()
     connection, _ = listener.accept()
     if lib is None:  # plain TCP, the same socket calls: the ceiling
-        tls, cipher = connection, None
+        tls, cipher, end_of_stream = connection, None, ConnectionError
     else:
         tls = _fixtures.server_context(lib, fixtures).wrap_socket(connection, server_side=True)
-        cipher = tls.cipher()[0]
+        cipher, end_of_stream = tls.cipher()[0], (ConnectionError, lib.SSLEOFError)
     buffer = memoryview(bytearray(CHUNK))
     received = tls.recv_into(buffer)
     started, cpu_started = time.perf_counter(), _cpu_seconds()
@@ -71,7 +71,7 @@ def serve_bulk(lib, fixtures, parameters):
     while True:
         try:
             got = tls.recv_into(buffer)
-        except (ConnectionError, lib.SSLEOFError if lib else ConnectionError):
+        except end_of_stream:
             got = 0
         if not got:
             break
