@@ -16,6 +16,12 @@ import Musl
 /// left behind is only the start of a record whose rest is still to arrive: a caller that
 /// `select()`s on the socket after a read misses nothing, as with OpenSSL's exact reads.
 /// Outside a read (handshake, shutdown) it reads exactly what OpenSSL asks for.
+///
+/// Writes: inside a ``TLSConnection/write(_:timeout:onInterrupt:)`` that may wait and spans
+/// several records, it gathers records (``OutgoingRecords``) and sends up to three per system
+/// call; the write sends the rest before it returns (``sendGatheredRecords()``), so a write that
+/// returned has handed every byte to the socket, as with OpenSSL's own BIO. Anything still
+/// gathered when a write fails goes out first on the next write (or shutdown), in order.
 final class SocketTransport {
     // The stored properties are ordered and sized to pack into 80 bytes: there is one of these
     // per socket connection.
@@ -45,6 +51,10 @@ final class SocketTransport {
     var mayWait = true
     /// True once a read returned end of file.
     private(set) var sawEndOfFile = false
+    /// True inside a write that gathers records; see ``OutgoingRecords``.
+    var gathersRecords = false
+    /// Records encrypted and not yet sent.
+    private var outgoing = OutgoingRecords()
 
     /// The size of `storage` when allocated: four full records per system call.
     static let storageCapacity = 4 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)
@@ -68,6 +78,7 @@ final class SocketTransport {
         BIO_set_data(bio, nil)
         BIO_free(bio)
         storage?.deallocate()
+        outgoing.release()
     }
 
     /// Bytes taken from the socket that OpenSSL has not consumed.
@@ -164,11 +175,32 @@ final class SocketTransport {
         return got
     }
 
+    /// Takes a record from OpenSSL: gathers it when the write in progress gathers records and
+    /// there is room, else sends it (after whatever was gathered before it).
     private func write(from source: UnsafeRawPointer, count: Int) -> Int {
+        if !outgoing.isEmpty && !(gathersRecords && outgoing.hasRoom(for: count)) {
+            // Fails as a send fails (errno set); OpenSSL then offers the same record again.
+            guard sendGatheredRecords() else { return -1 }
+        }
+        if gathersRecords && outgoing.hasRoom(for: count) {
+            outgoing.append(source, count: count)
+            return count
+        }
+        return send(from: source, count: count)
+    }
+
+    /// Sends every gathered record. True when none is left; false when a send failed or would
+    /// block, with `errno` set, keeping what was not sent for the next call.
+    func sendGatheredRecords() -> Bool {
+        outgoing.drain(through: send(from:count:))
+    }
+
+    /// One system call.
+    private func send(from source: UnsafeRawPointer, count: Int) -> Int {
         errno = 0
         if isSocket {
             // MSG_NOSIGNAL: a peer that went away is an EPIPE error, never a SIGPIPE.
-            return send(descriptor, source, count, Int32(MSG_NOSIGNAL))
+            return Glibc.send(descriptor, source, count, Int32(MSG_NOSIGNAL))
         }
         return Glibc.write(descriptor, source, count)
     }
@@ -181,9 +213,13 @@ final class SocketTransport {
         }
     }
 
-    private static func transport(of bio: OpaquePointer?) -> SocketTransport? {
+    /// Runs `body` with the transport `bio` belongs to, without retaining it (the `SSL` that
+    /// calls back keeps its connection, and so the transport, alive); nil when it has none.
+    private static func withTransport<Result>(
+        of bio: OpaquePointer?, _ body: (SocketTransport) -> Result
+    ) -> Result? {
         guard let bio, let data = BIO_get_data(bio) else { return nil }
-        return Unmanaged<SocketTransport>.fromOpaque(data).takeUnretainedValue()
+        return Unmanaged<SocketTransport>.fromOpaque(data)._withUnsafeGuaranteedRef(body)
     }
 
     /// The BIO_METHOD, made once; never freed.
@@ -193,49 +229,65 @@ final class SocketTransport {
         _ = BIO_meth_set_read_ex(method) { bio, buffer, count, readCount in
             BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
             readCount?.pointee = 0
-            guard let transport = SocketTransport.transport(of: bio), let buffer, count > 0 else { return 0 }
-            let got = transport.read(into: buffer, count: count)
-            if got > 0 {
-                readCount?.pointee = got
-                return 1
-            }
-            if got == 0 {
-                transport.sawEndOfFile = true
-            } else if SocketTransport.isRetryable(errno) {
-                BIO_set_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY)
-            }
-            return 0
+            guard let buffer, count > 0 else { return 0 }
+            return SocketTransport.withTransport(of: bio) { transport -> Int32 in
+                let got = transport.read(into: buffer, count: count)
+                if got > 0 {
+                    readCount?.pointee = got
+                    return 1
+                }
+                if got == 0 {
+                    transport.sawEndOfFile = true
+                } else if SocketTransport.isRetryable(errno) {
+                    BIO_set_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY)
+                }
+                return 0
+            } ?? 0
         }
         _ = BIO_meth_set_write_ex(method) { bio, buffer, count, written in
             BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
             written?.pointee = 0
-            guard let transport = SocketTransport.transport(of: bio), let buffer, count > 0 else { return 0 }
-            let sent = transport.write(from: buffer, count: count)
-            if sent > 0 {
-                written?.pointee = sent
-                return 1
-            }
-            if SocketTransport.isRetryable(errno) {
-                BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY)
-            }
-            return 0
+            guard let buffer, count > 0 else { return 0 }
+            return SocketTransport.withTransport(of: bio) { transport -> Int32 in
+                let sent = transport.write(from: buffer, count: count)
+                if sent > 0 {
+                    written?.pointee = sent
+                    return 1
+                }
+                if SocketTransport.isRetryable(errno) {
+                    BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY)
+                }
+                return 0
+            } ?? 0
         }
         _ = BIO_meth_set_ctrl(method) { bio, command, _, pointer in
-            guard let transport = SocketTransport.transport(of: bio) else { return 0 }
             switch command {
-            case BIO_CTRL_EOF:
-                return transport.sawEndOfFile ? 1 : 0
-            case BIO_CTRL_FLUSH, BIO_CTRL_DUP, BIO_CTRL_SET_CLOSE:
+            case BIO_CTRL_DUP, BIO_CTRL_SET_CLOSE:
                 return 1
-            case BIO_CTRL_PENDING:
-                return transport.bufferedCount
-            case BIO_C_GET_FD:
-                pointer?.assumingMemoryBound(to: Int32.self).pointee = transport.descriptor
-                return Int(transport.descriptor)
+            case BIO_CTRL_EOF, BIO_CTRL_FLUSH, BIO_CTRL_PENDING, BIO_C_GET_FD:
+                break
             default:
                 // BIO_CTRL_GET_CLOSE included: 0 is BIO_NOCLOSE, the descriptor is not ours.
                 return 0
             }
+            return SocketTransport.withTransport(of: bio) { transport -> Int in
+                switch command {
+                case BIO_CTRL_EOF:
+                    return transport.sawEndOfFile ? 1 : 0
+                case BIO_CTRL_FLUSH:
+                    BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+                    if transport.sendGatheredRecords() { return 1 }
+                    if SocketTransport.isRetryable(errno) {
+                        BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY)
+                    }
+                    return 0
+                case BIO_CTRL_PENDING:
+                    return transport.bufferedCount
+                default:  // BIO_C_GET_FD
+                    pointer?.assumingMemoryBound(to: Int32.self).pointee = transport.descriptor
+                    return Int(transport.descriptor)
+                }
+            } ?? 0
         }
         return method
     }()

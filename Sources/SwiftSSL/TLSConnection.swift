@@ -261,16 +261,39 @@ public final class TLSConnection {
     }
 
     /// Encrypts and sends all of `bytes`; returns the count (always all of it on success).
+    ///
+    /// Over a socket that may be waited on, a write longer than one record sends its records
+    /// up to three per system call rather than one, and has sent them all when it returns.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout = .blocking,
                       onInterrupt: () throws -> Void = {}) throws -> Int {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
         // A read that returned data already met the peer's fatal alert or a bad record after it;
         // OpenSSL would now refuse the write with a bare "connection closed", so report the cause.
         if let failure = deferredReadFailure { throw failure.error }
-        return try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+        let gathering = bytes.count > TLSConnection.maximumRecordPayload && timeout != .nonBlocking
+            && socketTransport?.isSocket == true ? socketTransport : nil
+        gathering?.gathersRecords = true
+        defer { gathering?.gathersRecords = false }
+        let written = try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
             var count = 0
             let result = SSL_write_ex(ssl, base, bytes.count, &count)
             return (result, count)
+        }
+        if let gathering { try sendGatheredRecords(of: gathering, timeout: timeout, onInterrupt: onInterrupt) }
+        return written
+    }
+
+    /// Sends the records `transport` gathered during a write, waiting as `timeout` allows. A
+    /// socket error fails the write as OpenSSL's own failed send would (`SSLEOFError`, as in
+    /// CPython); on a timeout what is left goes out before anything the next write sends.
+    private func sendGatheredRecords(of transport: SocketTransport, timeout: IOTimeout,
+                                     onInterrupt: () throws -> Void) throws {
+        while !transport.sendGatheredRecords() {
+            let code = errno
+            guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
+                throw TLSError.eofInViolationOfProtocol
+            }
+            _ = try waitToRetry(TLSError.wantWrite, operation: "write", timeout: timeout, onInterrupt: onInterrupt)
         }
     }
 
@@ -401,8 +424,7 @@ public final class TLSConnection {
             return TLSError(kind: .wantRead, code: TLSError.codeWantRead,
                             message: "The operation did not complete (read) (swiftssl)")
         case SSL_ERROR_WANT_WRITE:
-            return TLSError(kind: .wantWrite, code: TLSError.codeWantWrite,
-                            message: "The operation did not complete (write) (swiftssl)")
+            return TLSError.wantWrite
         case SSL_ERROR_ZERO_RETURN:
             return TLSError(kind: .zeroReturn, code: TLSError.codeZeroReturn,
                             message: "TLS/SSL connection has been closed (EOF) (swiftssl)")
@@ -416,8 +438,7 @@ public final class TLSConnection {
             if result < 0 && savedErrno != 0 && savedErrno != EAGAIN {
                 return TLSError.system(errno: savedErrno, message: String(cString: strerror(savedErrno)))
             }
-            return TLSError(kind: .eof, code: TLSError.codeEOF,
-                            message: "EOF occurred in violation of protocol (swiftssl)")
+            return TLSError.eofInViolationOfProtocol
         default:
             return classifyLibraryFailure(OpenSSLErrorQueue.drain())
         }

@@ -86,6 +86,14 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
         TLSError(kind: .invalidState, message: message)
     }
 
+    /// A write that must wait for room in the socket (`SSL_ERROR_WANT_WRITE`).
+    static let wantWrite = TLSError(kind: .wantWrite, code: codeWantWrite,
+                                    message: "The operation did not complete (write) (swiftssl)")
+
+    /// The connection ended, or its socket failed, without a close_notify (`SSLEOFError`).
+    static let eofInViolationOfProtocol = TLSError(kind: .eof, code: codeEOF,
+                                                   message: "EOF occurred in violation of protocol (swiftssl)")
+
     /// An operating-system error with its `errno`.
     public static func system(errno: Int32, message: String) -> TLSError {
         TLSError(kind: .system, code: errno, message: message)

@@ -9,12 +9,13 @@ import pathlib
 import socket
 import ssl
 import sys
+import threading
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from tls_support import CertificateAuthority, LoopbackServer  # noqa: E402
+from tls_support import CertificateAuthority, LoopbackServer, RecordPeer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +78,35 @@ def stdlib_server(stdlib_server_context):
         return LoopbackServer(lambda raw: context_in_use.wrap_socket(raw, server_side=True),
                               handler, connections=connections, family=family)
     return make
+
+
+@pytest.fixture
+def connected(root_ca, stdlib_server_context):
+    """Factory: ``connect(module=swiftssl, **wrap_arguments)`` returns (a client TLS socket of
+    `module`, a ``RecordPeer``) over a socketpair, after a TLS 1.3 handshake."""
+    import swiftssl
+
+    made = []
+
+    def connect(module=swiftssl, **wrap_arguments):
+        client_raw, server_raw = socket.socketpair()
+        made.extend([client_raw, server_raw])
+        # Room for everything a test sends in one sendall, before the client reads any of it.
+        for end in (client_raw, server_raw):
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        client_raw.settimeout(10)
+        server_raw.settimeout(10)
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cadata=root_ca.cert_pem.decode())
+        peer = RecordPeer(server_raw, stdlib_server_context)
+        handshaker = threading.Thread(target=peer.handshake)
+        handshaker.start()
+        client = context.wrap_socket(client_raw, server_hostname="localhost", **wrap_arguments)
+        handshaker.join()
+        made.append(client)
+        return client, peer
+
+    yield connect
+    for sock in made:
+        sock.close()

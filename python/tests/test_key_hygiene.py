@@ -21,7 +21,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -29,19 +28,7 @@ import time
 
 import pytest
 
-from tls_support import CertificateAuthority
-
-STRACE = shutil.which("strace")
-
-
-def strace_usable():
-    if STRACE is None:
-        return "strace is not installed (apt-get install -y strace)"
-    probe = subprocess.run([STRACE, "-f", "-o", os.devnull, "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        return f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()[:200]}"
-    return None
-
+from tls_support import STRACE, CertificateAuthority, strace_usable
 
 pytestmark = pytest.mark.skipif(strace_usable() is not None, reason=strace_usable() or "")
 

@@ -6,92 +6,21 @@ per call as CPython's ``ssl`` does. What must not change: no complete record is 
 (never instead of the data), and plaintext the peer sends after its close_notify reaches the
 socket ``unwrap()`` returns.
 
-The far end is the stdlib over MemoryBIOs on one end of a socketpair, so each test decides
-exactly which bytes go out in one send.
+The far end is the stdlib over MemoryBIOs on one end of a socketpair (``connected`` in
+conftest.py, ``tls_support.RecordPeer``), so each test decides exactly which bytes go out in one
+send.
 """
 
 import random
 import select
 import socket
 import ssl as stdlib_ssl
-import threading
 
 import pytest
 
 import swiftssl
 
 RECORD = 16384
-
-
-class RecordPeer:
-    """A stdlib TLS server over MemoryBIOs on a raw socket: records are made, then sent as the
-    test likes (several at once, cut, corrupted, followed by plaintext)."""
-
-    def __init__(self, raw, context):
-        self.raw = raw
-        self.incoming = stdlib_ssl.MemoryBIO()
-        self.outgoing = stdlib_ssl.MemoryBIO()
-        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
-
-    def handshake(self):
-        while True:
-            try:
-                self.tls.do_handshake()
-                break
-            except stdlib_ssl.SSLWantReadError:
-                self.flush()
-                data = self.raw.recv(65536)
-                if not data:
-                    raise ConnectionError("client went away during the handshake")
-                self.incoming.write(data)
-        self.flush()
-
-    def records(self, data):
-        """The records carrying `data` (one per 16 KiB), not sent."""
-        self.tls.write(data)
-        return self.outgoing.read()
-
-    def close_notify(self):
-        """The close_notify alert, not sent."""
-        try:
-            self.tls.unwrap()
-        except stdlib_ssl.SSLWantReadError:
-            pass
-        return self.outgoing.read()
-
-    def flush(self):
-        pending = self.outgoing.read()
-        if pending:
-            self.raw.sendall(pending)
-
-
-@pytest.fixture
-def connected(root_ca, stdlib_server_context):
-    """Factory: (client TLS socket of `module`, RecordPeer) after a TLS 1.3 handshake."""
-    made = []
-
-    def connect(module=swiftssl, **wrap_arguments):
-        client_raw, server_raw = socket.socketpair()
-        made.extend([client_raw, server_raw])
-        # Room for everything a test sends in one sendall, before the client reads any of it.
-        for end in (client_raw, server_raw):
-            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        client_raw.settimeout(10)
-        server_raw.settimeout(10)
-        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
-        context.load_verify_locations(cadata=root_ca.cert_pem.decode())
-        peer = RecordPeer(server_raw, stdlib_server_context)
-        handshaker = threading.Thread(target=peer.handshake)
-        handshaker.start()
-        client = context.wrap_socket(client_raw, server_hostname="localhost", **wrap_arguments)
-        handshaker.join()
-        made.append(client)
-        return client, peer
-
-    yield connect
-    for sock in made:
-        sock.close()
 
 
 def receive_watching_select(client, total, buffer_size):

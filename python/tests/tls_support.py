@@ -16,6 +16,7 @@ import datetime
 import ipaddress
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -347,6 +348,74 @@ class LoopbackServer:
 
     def wait(self):
         assert self.done.wait(NETWORK_TIMEOUT), "loopback server did not finish its connections"
+
+
+class RecordPeer:
+    """A stdlib TLS server over MemoryBIOs on a raw socket: records are made, then sent as the
+    test likes (several at once, cut, corrupted, followed by plaintext)."""
+
+    def __init__(self, raw, context):
+        self.raw = raw
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+
+    def handshake(self):
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                data = self.raw.recv(65536)
+                if not data:
+                    raise ConnectionError("client went away during the handshake")
+                self.incoming.write(data)
+        self.flush()
+
+    def records(self, data):
+        """The records carrying `data` (one per 16 KiB), not sent."""
+        self.tls.write(data)
+        return self.outgoing.read()
+
+    def close_notify(self):
+        """The close_notify alert, not sent."""
+        try:
+            self.tls.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        return self.outgoing.read()
+
+    def flush(self):
+        pending = self.outgoing.read()
+        if pending:
+            self.raw.sendall(pending)
+
+    def receive(self, count: int) -> bytes:
+        """Reads records from the socket until `count` bytes of plaintext arrived (or EOF)."""
+        received = bytearray()
+        while len(received) < count:
+            try:
+                received += self.tls.read(count - len(received))
+            except ssl.SSLWantReadError:
+                data = self.raw.recv(1 << 20)
+                if not data:
+                    break
+                self.incoming.write(data)
+        return bytes(received)
+
+
+STRACE = shutil.which("strace")
+
+
+def strace_usable() -> str | None:
+    """None when strace can trace a child here, else why not (a skip reason)."""
+    if STRACE is None:
+        return "strace is not installed (apt-get install -y strace)"
+    probe = subprocess.run([STRACE, "-f", "-o", os.devnull, "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"strace cannot trace here (ptrace refused?): {probe.stderr.strip()[:200]}"
+    return None
 
 
 def recv_exactly(tls, count: int) -> bytes:
