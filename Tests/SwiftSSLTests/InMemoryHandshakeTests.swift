@@ -8,11 +8,8 @@ final class InMemoryHandshakeTests: XCTestCase {
     /// test leaf, each writing into the other's incoming buffer.
     func makeWiredPair(hostname: String = "localhost", maximum: TLSVersion = .tlsv1_3) throws
         -> (client: TLSConnection, server: TLSConnection) {
-        let serverContext = try TLSContext(protocol: .tlsServer)
-        try serverContext.loadCertificateChain(certificate: .path(TestPKI.leafChain), privateKey: .path(TestPKI.leafKey))
-        let clientContext = try TLSContext(protocol: .tlsClient)
-        try clientContext.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
-        try clientContext.setMaximumVersion(maximum)
+        let serverContext = try TestPKI.serverContext()
+        let clientContext = try TestPKI.clientContext(maximum: maximum)
         let toServer = try TLSMemoryBuffer(), toClient = try TLSMemoryBuffer()
         let client = try TLSConnection(context: clientContext, incoming: toClient, outgoing: toServer,
                                        serverHostname: hostname)

@@ -3,21 +3,9 @@ import XCTest
 
 /// Real handshakes over loopback TCP and over memory buffers.
 final class TLSConnectionTests: XCTestCase {
-    func makeServerContext(protocol selection: TLSProtocol = .tlsServer) throws -> TLSContext {
-        let context = try TLSContext(protocol: selection)
-        try context.loadCertificateChain(certificate: .path(TestPKI.leafChain), privateKey: .path(TestPKI.leafKey))
-        return context
-    }
-
-    func makeClientContext() throws -> TLSContext {
-        let context = try TLSContext(protocol: .tlsClient)
-        try context.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
-        return context
-    }
-
     func testVerifiedHandshakeAndEchoOverLoopback() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         let server = Background { () -> [UInt8] in
             let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
             try connection.handshake(timeout: LoopbackPair.serverTimeout)
@@ -27,7 +15,7 @@ final class TLSConnectionTests: XCTestCase {
             try connection.shutdown(timeout: LoopbackPair.serverTimeout)
             return Array(buffer[0..<count])
         }
-        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        let client = try TLSConnection(context: try TestPKI.clientContext(), socket: pair.client, serverHostname: "localhost")
         try client.handshake()
         XCTAssertEqual(client.negotiatedVersion, "TLSv1.3")
         XCTAssertNotNil(client.negotiatedCipher)
@@ -48,7 +36,7 @@ final class TLSConnectionTests: XCTestCase {
     /// takes from the socket more than the buffer can hold.
     func testReadReturnsEveryRecordThatArrivedUpToTheBufferSize() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         let records = 4, recordSize = TLSConnection.maximumRecordPayload
         let server = Background { () -> Void in
             let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
@@ -57,7 +45,7 @@ final class TLSConnectionTests: XCTestCase {
             _ = try payload.withUnsafeBytes { try connection.write($0, timeout: LoopbackPair.serverTimeout) }
             _ = try Array("done".utf8).withUnsafeBytes { try connection.write($0, timeout: LoopbackPair.serverTimeout) }
         }
-        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        let client = try TLSConnection(context: try TestPKI.clientContext(), socket: pair.client, serverHostname: "localhost")
         try client.handshake()
         try server.wait()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -77,9 +65,9 @@ final class TLSConnectionTests: XCTestCase {
 
     func testWrongHostnameFailsVerificationWithCode62() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
-        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "example.com")
+        let client = try TLSConnection(context: try TestPKI.clientContext(), socket: pair.client, serverHostname: "example.com")
         XCTAssertThrowsError(try client.handshake()) { error in
             let failure = error as? TLSError
             XCTAssertEqual(failure?.kind, .certificateVerification)
@@ -93,7 +81,7 @@ final class TLSConnectionTests: XCTestCase {
 
     func testUnknownCAFailsWithCode20() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
         let untrusting = try TLSContext(protocol: .tlsClient)
         let client = try TLSConnection(context: untrusting, socket: pair.client, serverHostname: "localhost")
@@ -107,7 +95,7 @@ final class TLSConnectionTests: XCTestCase {
 
     func testPinnedTLS12NegotiatesExactlyTLS12() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
         let pinned = try TLSContext(protocol: .tlsv1_2)
         let client = try TLSConnection(context: pinned, socket: pair.client)
@@ -118,7 +106,7 @@ final class TLSConnectionTests: XCTestCase {
 
     func testPinnedTLS12AgainstTLS13OnlyServerFails() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         try serverContext.setMinimumVersion(.tlsv1_3)
         let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
         let client = try TLSConnection(context: try TLSContext(protocol: .tlsv1_2), socket: pair.client)
@@ -131,7 +119,7 @@ final class TLSConnectionTests: XCTestCase {
 
     func testDefaultProtocolRefusesTLS10Peer() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext(protocol: .tlsv1)
+        let serverContext = try TestPKI.serverContext(protocol: .tlsv1)
         let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
         let client = try TLSConnection(context: try TLSContext(protocol: .tls), socket: pair.client)
         XCTAssertThrowsError(try client.handshake())
@@ -141,7 +129,7 @@ final class TLSConnectionTests: XCTestCase {
 
     func testExplicitTLS10PinNegotiatesTLS10() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext(protocol: .tlsv1)
+        let serverContext = try TestPKI.serverContext(protocol: .tlsv1)
         let server = Background { try TLSConnection(context: serverContext, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
         let pinned = try TLSContext(protocol: .tlsv1)
         XCTAssertEqual(pinned.securityLevel, 0)
@@ -153,13 +141,13 @@ final class TLSConnectionTests: XCTestCase {
 
     func testReadTimesOutOnSilentPeer() throws {
         let pair = try LoopbackPair()
-        let serverContext = try makeServerContext()
+        let serverContext = try TestPKI.serverContext()
         let server = Background { () -> TLSConnection in
             let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
             try connection.handshake(timeout: LoopbackPair.serverTimeout)
             return connection
         }
-        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        let client = try TLSConnection(context: try TestPKI.clientContext(), socket: pair.client, serverHostname: "localhost")
         try client.handshake()
         let serverConnection = try server.wait()
         _ = fcntl(pair.client, F_SETFL, fcntl(pair.client, F_GETFL) | O_NONBLOCK)
@@ -179,9 +167,9 @@ final class TLSConnectionTests: XCTestCase {
     func testMemoryTransportHandshakeAndTransfer() throws {
         let clientIn = try TLSMemoryBuffer(), clientOut = try TLSMemoryBuffer()
         let serverIn = try TLSMemoryBuffer(), serverOut = try TLSMemoryBuffer()
-        let client = try TLSConnection(context: try makeClientContext(), incoming: clientIn, outgoing: clientOut,
+        let client = try TLSConnection(context: try TestPKI.clientContext(), incoming: clientIn, outgoing: clientOut,
                                        serverHostname: "localhost")
-        let server = try TLSConnection(context: try makeServerContext(), incoming: serverIn, outgoing: serverOut,
+        let server = try TLSConnection(context: try TestPKI.serverContext(), incoming: serverIn, outgoing: serverOut,
                                        serverSide: true)
         func pump() throws {
             try clientOut.read().withUnsafeBytes { _ = try serverIn.write($0) }
@@ -210,7 +198,7 @@ final class TLSConnectionTests: XCTestCase {
         let pair = try LoopbackPair()
         let fallback = try TLSContext(protocol: .tlsServer)
         try fallback.loadCertificateChain(certificate: .path(TestPKI.selfSignedCertificate), privateKey: .path(TestPKI.selfSignedKey))
-        let tenant = try makeServerContext()
+        let tenant = try TestPKI.serverContext()
         var seenName: String?
         fallback.serverNameCallback = { connection, name in
             seenName = name
@@ -218,7 +206,7 @@ final class TLSConnectionTests: XCTestCase {
             return .accept
         }
         let server = Background { try TLSConnection(context: fallback, socket: pair.server, serverSide: true).handshake(timeout: LoopbackPair.serverTimeout) }
-        let client = try TLSConnection(context: try makeClientContext(), socket: pair.client, serverHostname: "localhost")
+        let client = try TLSConnection(context: try TestPKI.clientContext(), socket: pair.client, serverHostname: "localhost")
         try client.handshake()
         try server.wait()
         XCTAssertEqual(seenName, "localhost")

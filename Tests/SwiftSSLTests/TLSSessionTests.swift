@@ -4,19 +4,6 @@ import XCTest
 /// Sessions and resumption, channel binding, shared ciphers, peer chains, and the context
 /// statistics and settings CPython's `ssl` exposes, over memory transports.
 final class TLSSessionTests: XCTestCase {
-    func makeServerContext() throws -> TLSContext {
-        let context = try TLSContext(protocol: .tlsServer)
-        try context.loadCertificateChain(certificate: .path(TestPKI.leafChain), privateKey: .path(TestPKI.leafKey))
-        return context
-    }
-
-    func makeClientContext(maximum: TLSVersion = .tlsv1_2) throws -> TLSContext {
-        let context = try TLSContext(protocol: .tlsClient)
-        try context.loadVerifyLocations(file: .path(TestPKI.rootCertificate))
-        try context.setMaximumVersion(maximum)
-        return context
-    }
-
     /// A completed client/server handshake through memory buffers.
     func handshake(client clientContext: TLSContext, server serverContext: TLSContext,
                    session: TLSSession? = nil) throws -> (client: TLSConnection, server: TLSConnection) {
@@ -31,7 +18,7 @@ final class TLSSessionTests: XCTestCase {
     }
 
     func testTLS12SessionIsResumedAndCounted() throws {
-        let serverContext = try makeServerContext(), clientContext = try makeClientContext()
+        let serverContext = try TestPKI.serverContext(), clientContext = try TestPKI.clientContext(maximum: .tlsv1_2)
         let first = try handshake(client: clientContext, server: serverContext)
         XCTAssertFalse(first.client.isSessionReused)
         let session = try XCTUnwrap(first.client.session)
@@ -48,20 +35,20 @@ final class TLSSessionTests: XCTestCase {
     }
 
     func testSetSessionRefusesOtherContextsAndCompletedHandshakes() throws {
-        let serverContext = try makeServerContext(), clientContext = try makeClientContext()
+        let serverContext = try TestPKI.serverContext(), clientContext = try TestPKI.clientContext(maximum: .tlsv1_2)
         let first = try handshake(client: clientContext, server: serverContext)
         let session = try XCTUnwrap(first.client.session)
         XCTAssertThrowsError(try first.client.setSession(session)) { error in
             XCTAssertEqual((error as? TLSError)?.message, "Cannot set session after handshake.")
         }
-        XCTAssertThrowsError(try handshake(client: try makeClientContext(), server: serverContext, session: session)) { error in
+        XCTAssertThrowsError(try handshake(client: try TestPKI.clientContext(maximum: .tlsv1_2), server: serverContext, session: session)) { error in
             XCTAssertEqual((error as? TLSError)?.message, "Session refers to a different SSLContext.")
         }
     }
 
     func testTLSUniqueIsTheSameOnBothSides() throws {
         for maximum in [TLSVersion.tlsv1_2, .tlsv1_3] {
-            let pair = try handshake(client: try makeClientContext(maximum: maximum), server: try makeServerContext())
+            let pair = try handshake(client: try TestPKI.clientContext(maximum: maximum), server: try TestPKI.serverContext())
             let clientBinding = try XCTUnwrap(pair.client.tlsUniqueChannelBinding)
             XCTAssertFalse(clientBinding.isEmpty)
             XCTAssertEqual(clientBinding, pair.server.tlsUniqueChannelBinding)
@@ -69,14 +56,14 @@ final class TLSSessionTests: XCTestCase {
     }
 
     func testSharedCiphersOnTheServerOnly() throws {
-        let pair = try handshake(client: try makeClientContext(), server: try makeServerContext())
+        let pair = try handshake(client: try TestPKI.clientContext(maximum: .tlsv1_2), server: try TestPKI.serverContext())
         XCTAssertNil(pair.client.sharedCiphers)
         let shared = try XCTUnwrap(pair.server.sharedCiphers)
         XCTAssertTrue(shared.contains { $0.name == pair.server.negotiatedCipher?.name })
     }
 
     func testPeerChains() throws {
-        let pair = try handshake(client: try makeClientContext(), server: try makeServerContext())
+        let pair = try handshake(client: try TestPKI.clientContext(maximum: .tlsv1_2), server: try TestPKI.serverContext())
         let verified = try XCTUnwrap(pair.client.verifiedPeerChain)
         let sent = try XCTUnwrap(pair.client.unverifiedPeerChain)
         XCTAssertEqual(verified.count, 3)  // leaf, intermediate, root
@@ -98,14 +85,14 @@ final class TLSSessionTests: XCTestCase {
     }
 
     func testKeyExchangeGroupAndTicketCount() throws {
-        let server = try makeServerContext()
+        let server = try TestPKI.serverContext()
         try server.setKeyExchangeGroup("prime256v1")
         XCTAssertThrowsError(try server.setKeyExchangeGroup("no-such-curve"))
         XCTAssertEqual(server.sessionTicketCount, 2)
         try server.setSessionTicketCount(0)
         XCTAssertEqual(server.sessionTicketCount, 0)
         XCTAssertThrowsError(try server.setSessionTicketCount(-1))
-        XCTAssertThrowsError(try makeClientContext().setSessionTicketCount(1))
+        XCTAssertThrowsError(try TestPKI.clientContext(maximum: .tlsv1_2).setSessionTicketCount(1))
         XCTAssertThrowsError(try server.loadDiffieHellmanParameters(path: TestPKI.leafCertificate)) { error in
             XCTAssertEqual((error as? TLSError)?.reason, "NO_START_LINE")
         }

@@ -24,6 +24,22 @@ enum TestPKI {
         String(decoding: contents(directory + "/leaf-encrypted.password"), as: UTF8.self)
     }
 
+    /// A server context presenting `leafChain` with `leafKey`.
+    static func serverContext(protocol selection: TLSProtocol = .tlsServer) throws -> TLSContext {
+        let context = try TLSContext(protocol: selection)
+        try context.loadCertificateChain(certificate: .path(leafChain), privateKey: .path(leafKey))
+        return context
+    }
+
+    /// A client context that trusts `rootCertificate`, capped at `maximum` when given.
+    static func clientContext(maximum: TLSVersion? = nil) throws -> TLSContext {
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.loadVerifyLocations(file: .path(rootCertificate))
+        if let maximum { try context.setMaximumVersion(maximum) }
+        return context
+    }
+
+    /// The bytes of the file at `path`, or none when it cannot be read.
     static func contents(_ path: String) -> [UInt8] {
         (try? Array(Data(contentsOf: URL(fileURLWithPath: path)))) ?? []
     }
