@@ -132,6 +132,41 @@ func connectionWriteAll(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
     }
 }
 
+/// `send_file(descriptor, offset, count_or_None, timeout, progress)`: sends part of a regular
+/// file (``TLSConnection/sendFile(descriptor:offset:count:timeout:onInterrupt:sent:)``) with the
+/// GIL released throughout, each block with a deadline of its own from `timeout`, as CPython's
+/// `sendfile` fallback gives each `send`. The bytes sent so far go into `progress[0]` (a list),
+/// also when it raises, so the caller can leave the file where CPython would.
+@_cdecl("swiftssl_connection_send_file")
+func connectionSendFile(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "send_file", arguments: 5...5) { box, arguments in
+        guard let descriptor = Int32(exactly: try arguments.int(0)) else {
+            throw PythonError.valueError("file descriptor out of range")
+        }
+        let offset = try arguments.int(1)
+        let limit = arguments.optional(2) == nil ? nil : try arguments.int(2)
+        let seconds = try arguments.seconds(3)
+        let progress = try arguments.object(4)
+        var sent = 0
+        defer { reportProgress(sent, into: progress) }
+        try withoutGIL { onInterrupt in
+            try box.connection.sendFile(descriptor: descriptor, offset: offset, count: limit,
+                                        timeout: { .seconds(seconds) }, onInterrupt: onInterrupt, sent: &sent)
+        }
+        return newNone()
+    }
+}
+
+/// Stores `sent` as `progress[0]`, keeping any exception already raised.
+private func reportProgress(_ sent: Int, into progress: PyObjectPointer) {
+    var type: PyObjectPointer?, value: PyObjectPointer?, traceback: PyObjectPointer?
+    PyErr_Fetch(&type, &value, &traceback)
+    if let count = newInt(sent), PyList_SetItem(progress, 0, count) != 0 {
+        PyErr_Clear()  // not a one-item list: the caller gets no progress, and the outcome stands
+    }
+    PyErr_Restore(type, value, traceback)
+}
+
 @_cdecl("swiftssl_connection_pending")
 func connectionPending(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "pending", arguments: 0...0) { box, _ in

@@ -186,10 +186,16 @@ struct Arguments {
 
     /// A socket timeout: None for blocking, else seconds.
     func timeout(_ index: Int) throws -> IOTimeout {
-        guard let object = optional(index) else { return .blocking }
+        .seconds(try seconds(index))
+    }
+
+    /// A socket timeout in seconds, nil for None (blocking); for operations that start a new
+    /// deadline from it more than once.
+    func seconds(_ index: Int) throws -> Double? {
+        guard let object = optional(index) else { return nil }
         let seconds = PyFloat_AsDouble(object)
         if seconds == -1, PyErr_Occurred() != nil { throw PythonError.alreadySet }
-        return .seconds(seconds)
+        return seconds
     }
 
     func string(_ index: Int) throws -> String {

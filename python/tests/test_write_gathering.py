@@ -20,7 +20,6 @@ import ssl as stdlib_ssl
 import subprocess
 import sys
 import textwrap
-import threading
 
 import pytest
 
@@ -48,29 +47,13 @@ def fill_socket_buffer(client):
     return filled
 
 
-def read_stream_in_background(peer, skip, total):
-    """Starts a thread that skips `skip` raw bytes, then decrypts until `total` bytes of
-    plaintext arrived; returns (thread, received bytearray)."""
-    received = bytearray()
-
-    def run():
-        remaining = skip
-        while remaining:
-            remaining -= len(peer.raw.recv(remaining))
-        received.extend(peer.receive(total))
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, received
-
-
 @pytest.mark.parametrize("timeout", [None, 10.0], ids=["blocking", "timeout"])
 @pytest.mark.parametrize("size", [RECORD + 1, 3 * RECORD, 3 * RECORD + 1, 4 * RECORD, 10 * RECORD + 7, 12 << 20])
 def test_long_writes_arrive_whole_and_in_order(connected, size, timeout):
     client, peer = connected()
     client.settimeout(timeout)
     payload = random.Random(size).randbytes(size)
-    reader, received = read_stream_in_background(peer, 0, 2 * size)
+    reader, received = peer.receive_in_background(2 * size)
     client.sendall(payload)
     assert client.send(payload) == size
     reader.join(30)
@@ -98,7 +81,7 @@ def test_records_left_by_a_timed_out_write_go_out_before_the_next_write(connecte
     client.settimeout(0.3)
     with pytest.raises(TimeoutError, match="The write operation timed out"):
         client.sendall(payload)
-    reader, received = read_stream_in_background(peer, skip, len(payload) + 4)
+    reader, received = peer.receive_in_background(len(payload) + 4, skip=skip)
     client.settimeout(10)
     client.sendall(b"TAIL")
     reader.join(30)
@@ -125,7 +108,7 @@ def test_a_signal_handler_that_raises_interrupts_a_blocked_long_write(connected,
         signal.signal(signal.SIGALRM, previous)
     if module is swiftssl:
         # What was encrypted is still sent, first, when the connection is used again.
-        reader, received = read_stream_in_background(peer, skip, len(payload) + 4)
+        reader, received = peer.receive_in_background(len(payload) + 4, skip=skip)
         client.sendall(b"TAIL")
         reader.join(30)
         assert bytes(received) == payload + b"TAIL"
@@ -140,7 +123,7 @@ def test_a_non_blocking_write_into_a_full_socket_wants_write_as_the_stdlib(conne
     skip = fill_socket_buffer(client)
     with pytest.raises(module.SSLWantWriteError):
         client.send(bytes(4 * RECORD))
-    reader, received = read_stream_in_background(peer, skip, 4 * RECORD)
+    reader, received = peer.receive_in_background(4 * RECORD, skip=skip)
     client.settimeout(10)
     assert client.send(bytes(4 * RECORD)) == 4 * RECORD
     reader.join(30)
@@ -185,13 +168,13 @@ def system_calls_sending(library, root_ca, server_cert, tmp_path):
     certificate, key = server_cert.write(tmp_path, "server")
     ca = tmp_path / "ca.pem"
     ca.write_bytes(root_ca.cert_pem)
-    trace = tmp_path / "trace"
+    trace = tmp_path / f"trace-{library}"
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     # -ff: one file per thread, so the client's calls are never split by the server thread's.
     subprocess.run([STRACE, "-ff", "-e", "trace=sendto,sendmsg,write", "-e", "signal=none", "-o", str(trace),
                     sys.executable, "-c", SEND_COUNTER, library, str(ca), str(certificate), str(key)],
                    check=True, timeout=60, env=environment, stdout=subprocess.DEVNULL)
-    for log in tmp_path.glob("trace.*"):
+    for log in tmp_path.glob(f"trace-{library}.*"):
         sizes, descriptor = [], None
         for line in log.read_text().splitlines():
             if descriptor is None:

@@ -404,6 +404,22 @@ class RecordPeer:
                 self.incoming.write(data)
         return bytes(received)
 
+    def receive_in_background(self, total: int, skip: int = 0):
+        """Starts a thread that reads and drops `skip` raw bytes (filler a test wrote under
+        TLS), then decrypts until `total` bytes of plaintext arrived. Returns (the thread, the
+        bytearray it fills)."""
+        received = bytearray()
+
+        def run():
+            remaining = skip
+            while remaining:
+                remaining -= len(self.raw.recv(remaining))
+            received.extend(self.receive(total))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread, received
+
 
 STRACE = shutil.which("strace")
 
