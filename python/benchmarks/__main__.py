@@ -109,7 +109,9 @@ def run_table(rows, rounds, fixtures):
             for library in LIBRARIES:
                 samples[library].append(row.sample(library, fixtures))
         ours, theirs = (statistics.median(samples[library]) for library in LIBRARIES)
-        ratio = ours / theirs if theirs else float("inf")
+        # The ratio is the median of each round's own ratio: the two samples of a round run back
+        # to back, so a machine whose speed drifts over the run moves both alike.
+        ratio = statistics.median(a / b if b else float("inf") for a, b in zip(*samples.values()))
         line = (f"| {row.label} | {row.unit} | {_format(ours)} | {_format(theirs)} | {ratio:.2f} | "
                 f"{row.verdict(ratio)}")
         lines.append(line)
@@ -197,6 +199,8 @@ def main():
     parser.add_argument("--seconds", type=float, help="duration of one timed sample (default 1, quick 0.3)")
     parser.add_argument("--rows", nargs="*", default=[], help="run only rows whose label contains one of these")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let the scheduler place client and server (default: CPU 0 and CPU 1)")
     parser.add_argument("--swift-core", metavar="BINARY",
                         help="also run the SwiftSSL core benchmark (.build-bench/release/SwiftSSLBenchmarks)")
     parser.add_argument("--swiftssl-so", default=os.path.join(_runner.PACKAGE_DIR, _runner.EXTENSION),
@@ -205,6 +209,9 @@ def main():
     rounds = arguments.rounds or (3 if arguments.quick else 5)
     seconds = arguments.seconds or (0.3 if arguments.quick else 1.0)
     connections = 500
+    cpus = sorted(os.sched_getaffinity(0))
+    if not arguments.no_pin and len(cpus) >= 2:
+        _runner.PINNED_CPUS = {"client": cpus[0], "server": cpus[1]}
 
     import ssl
     extension = os.path.abspath(arguments.swiftssl_so)
@@ -214,8 +221,10 @@ def main():
     if not _runner.looks_like_release(extension):
         print("WARNING: this extension is a debug build; use `bash scripts/bench` or "
               "`bash scripts/build-inplace release`", flush=True)
+    placement = (f"client on CPU {_runner.PINNED_CPUS['client']}, server on CPU {_runner.PINNED_CPUS['server']}"
+                 if _runner.PINNED_CPUS else "client and server placed by the scheduler")
     print(f"{rounds} alternating rounds per row (swiftssl, ssl, swiftssl, ...), medians; "
-          f"{seconds:g} s per timed sample\n", flush=True)
+          f"{seconds:g} s per timed sample; {placement}\n", flush=True)
     fixtures = tempfile.mkdtemp(prefix="swiftssl-bench-")
     try:
         _fixtures.make_fixtures(fixtures)

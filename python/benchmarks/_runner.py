@@ -50,13 +50,21 @@ def environment(fixtures, callgrind=False):
     return env
 
 
+# The CPU each role runs on ({"client": 0, "server": 1}), or None to leave placement to the
+# scheduler; set by __main__ (--no-pin). Pinned, the two ends never share a CPU and never migrate,
+# so a sample does not depend on where the scheduler happened to put them.
+PINNED_CPUS = None
+
+
 def _worker(role, scenario, library, fixtures, parameters, port=None):
     command = [sys.executable, "-m", "benchmarks._worker", role, scenario, library, fixtures,
                json.dumps(parameters)]
     if port is not None:
         command.append(str(port))
+    cpu = PINNED_CPUS and PINNED_CPUS[role]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=fixtures,
-                            env=environment(fixtures))
+                            env=environment(fixtures),
+                            preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}))
 
 
 def client_server(scenario, library, fixtures, parameters, timeout=120):
