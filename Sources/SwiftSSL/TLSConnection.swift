@@ -192,9 +192,10 @@ public final class TLSConnection {
 
     /// Reads decrypted bytes into `buffer`; returns how many: at least 1 unless `buffer` is
     /// empty, waiting as `timeout` allows for the first, and then everything else that has
-    /// already arrived, up to the buffer's size (over a socket, several records per call, as a
-    /// plain TCP `recv` returns all it has). A clean close by the peer returns 0 (the peer's
-    /// close_notify); other failures throw, after the bytes that preceded them were returned.
+    /// already arrived, up to the buffer's size (several records per call: over a socket as a
+    /// plain TCP `recv` returns all it has, over memory buffers all the complete records the
+    /// incoming buffer holds). A clean close by the peer returns 0 (the peer's close_notify);
+    /// other failures throw, after the bytes that preceded them were returned.
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
                      onInterrupt: () throws -> Void = {}) throws -> Int {
         guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
@@ -202,9 +203,13 @@ public final class TLSConnection {
             deferredReadFailure = nil
             throw failure.error
         }
-        guard let transport = socketTransport, transport.canReadAhead, isHandshakeComplete,
-              SSL_get_current_compression(ssl) == nil else {
+        guard isHandshakeComplete, SSL_get_current_compression(ssl) == nil,
+              socketTransport?.canReadAhead ?? true else {
             return try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
+        }
+        guard let transport = socketTransport else {
+            let first = try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
+            return try readRecordsAlreadyHere(into: buffer, after: first, onInterrupt: onInterrupt)
         }
         defer {
             transport.readAheadCapacity = 0
@@ -212,12 +217,21 @@ public final class TLSConnection {
             transport.releaseStorageIfEmpty()
         }
         transport.readAheadCapacity = buffer.count
-        var delivered = try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
+        let first = try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
         // More only from what is already here: a record that is not complete yet waits for the
         // next call rather than delaying the bytes this one has.
         transport.mayWait = false
+        return try readRecordsAlreadyHere(into: buffer, after: first, onInterrupt: onInterrupt)
+    }
+
+    /// After a read put `delivered` bytes into `buffer`: adds what the records already here
+    /// hold, without waiting, up to the buffer's size. A failure met on the way is kept for the
+    /// next read (the bytes before it are returned first); running out of records ends it.
+    private func readRecordsAlreadyHere(into buffer: UnsafeMutableRawBufferPointer, after delivered: Int,
+                                        onInterrupt: () throws -> Void) throws -> Int {
+        var delivered = delivered
         while delivered > 0 && delivered < buffer.count {
-            transport.readAheadCapacity = buffer.count - delivered
+            socketTransport?.readAheadCapacity = buffer.count - delivered
             do {
                 let got = try readOnce(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...]),
                                        timeout: .nonBlocking, onInterrupt: onInterrupt)

@@ -43,11 +43,15 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
         }
         if length < 0 { throw PythonError.valueError("size should not be negative") }
         if length == 0 { return newBytes(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        // One SSL_read returns data from one record at most: what is already decrypted, or else
-        // up to a full record. Sizing the bytes object to that bound instead of `length` makes
-        // `recv(65536)` allocate a record's worth, and a read of already-decrypted bytes exact.
+        // Size the bytes object to what this read can return, not to `length`: what is already
+        // decrypted, or else the record OpenSSL may have started (a full record at most), so
+        // `recv(65536)` allocates a record's worth. Over memory buffers (SSLObject) a read also
+        // returns every complete record the incoming buffer holds, whose plaintext is shorter
+        // than the bytes buffered; a shorter result is shrunk with one copy (asyncio used to make
+        // that copy itself, joining one-record reads).
         let pending = box.connection.pendingCount
-        let capacity = min(length, pending > 0 ? pending : TLSConnection.maximumRecordPayload)
+        let buffered = box.connection.incoming?.pendingCount ?? 0
+        let capacity = min(length, (pending > 0 ? pending : TLSConnection.maximumRecordPayload) + buffered)
         // Read straight into the bytes object's storage, then shrink it to what arrived.
         var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, capacity))
         guard let storage = PyBytes_AsString(bytesObject) else {

@@ -61,4 +61,27 @@ final class InMemoryHandshakeTests: XCTestCase {
         }
         XCTAssertFalse(client.isHandshakeComplete || server.isHandshakeComplete)
     }
+
+    /// Over memory buffers one read returns every complete record the incoming buffer holds, up
+    /// to the buffer's size; a record whose rest has not arrived waits for the next read.
+    func testOneReadReturnsEveryCompleteRecordInTheIncomingBuffer() throws {
+        let (client, server) = try makeWiredPair()
+        try TLSConnection.completeHandshakes(client: client, server: server)
+        let payload = (0..<(4 * TLSConnection.maximumRecordPayload + 100)).map { UInt8(truncatingIfNeeded: $0 % 253) }
+        _ = try payload.withUnsafeBytes { try server.write($0) }
+        let tail = Array(repeating: UInt8(9), count: 1000)
+        _ = try tail.withUnsafeBytes { try server.write($0) }
+        // Hold back the last 10 bytes of the last record.
+        let wire = server.outgoing!.read()
+        _ = try wire.dropLast(10).withUnsafeBytes { try client.incoming!.write($0) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let got = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
+        XCTAssertEqual(Array(buffer[0..<got]), payload)
+        XCTAssertThrowsError(try buffer.withUnsafeMutableBytes { try client.read(into: $0) }) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .wantRead)
+        }
+        _ = try wire.suffix(10).withUnsafeBytes { try client.incoming!.write($0) }
+        let rest = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
+        XCTAssertEqual(Array(buffer[0..<rest]), tail)
+    }
 }
