@@ -8,10 +8,11 @@ struct OutgoingRecords {
     /// and a segment with a tiny tail costs more than the system call it saves.
     static let capacity = 3 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)
 
-    /// `buffer[start..<end]` is what is still to be sent.
+    /// `buffer[start..<end]` is what is still to be sent (16-bit offsets: `capacity` is under
+    /// 64 KiB, and there is one of these per socket connection).
     private var buffer: UnsafeMutableRawPointer?
-    private var start: Int32 = 0
-    private var end: Int32 = 0
+    private var start: UInt16 = 0
+    private var end: UInt16 = 0
 
     /// True when nothing waits to be sent.
     var isEmpty: Bool { start == end }
@@ -26,7 +27,7 @@ struct OutgoingRecords {
         let storage = buffer ?? UnsafeMutableRawPointer.allocate(byteCount: OutgoingRecords.capacity, alignment: 16)
         buffer = storage
         (storage + Int(end)).copyMemory(from: source, byteCount: count)
-        end += Int32(count)
+        end += UInt16(count)
     }
 
     /// Hands everything gathered to `send` (which returns what it took, or -1 with `errno`
@@ -37,7 +38,7 @@ struct OutgoingRecords {
         while start < end {
             let sent = send(storage + Int(start), Int(end - start))
             guard sent > 0 else { return false }
-            start += Int32(min(sent, Int(end - start)))
+            start += UInt16(min(sent, Int(end - start)))
         }
         release()
         return true

@@ -23,16 +23,17 @@ import Musl
 /// returned has handed every byte to the socket, as with OpenSSL's own BIO. Anything still
 /// gathered when a write fails goes out first on the next write (or shutdown), in order.
 final class SocketTransport {
-    // The stored properties are ordered and sized to pack into 80 bytes: there is one of these
-    // per socket connection.
+    // The stored properties are ordered and sized to fit the object in 88 bytes (a 96-byte
+    // heap block): there is one of these per socket connection.
 
     /// The owned `BIO*` (one reference; the `SSL` holds another).
     let bio: OpaquePointer
     /// Bytes read from the socket and not yet handed to OpenSSL: `storage[start..<end]`.
     private var storage: UnsafeMutableRawPointer?
-    /// How many more decrypted bytes the read in progress can take; 0 outside a read, which
-    /// means "read exactly what OpenSSL asks for".
-    var readAheadCapacity = 0
+    /// Records encrypted and not yet sent.
+    private var outgoing = OutgoingRecords()
+    /// Stored `readAheadCapacity`, clamped.
+    private var readAheadLimit: Int32 = 0
     private var start: Int32 = 0
     private var end: Int32 = 0
     /// The socket. Not owned.
@@ -53,8 +54,14 @@ final class SocketTransport {
     private(set) var sawEndOfFile = false
     /// True inside a write that gathers records; see ``OutgoingRecords``.
     var gathersRecords = false
-    /// Records encrypted and not yet sent.
-    private var outgoing = OutgoingRecords()
+
+    /// How many more decrypted bytes the read in progress can take; 0 outside a read, which
+    /// means "read exactly what OpenSSL asks for". (Anything above the read-ahead buffer's
+    /// size reads the same, so it is kept as an `Int32`.)
+    var readAheadCapacity: Int {
+        get { Int(readAheadLimit) }
+        set { readAheadLimit = Int32(clamping: newValue) }
+    }
 
     /// The size of `storage` when allocated: four full records per system call.
     static let storageCapacity = 4 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)

@@ -18,8 +18,10 @@ final class OutgoingRecordsTests: XCTestCase {
             append(&records, [UInt8](repeating: 1, count: fullRecord))
         }
         XCTAssertFalse(records.hasRoom(for: fullRecord))
-        // One send stays under loopback's 64 KiB segment (65,483 bytes of payload).
+        // One send stays under loopback's 64 KiB segment (65,483 bytes of payload), and the
+        // offsets fit their 16 bits.
         XCTAssertLessThan(OutgoingRecords.capacity, 65483)
+        XCTAssertLessThanOrEqual(OutgoingRecords.capacity, Int(UInt16.max))
     }
 
     func testDrainsInOrderThroughPartialSends() {
