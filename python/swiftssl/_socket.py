@@ -371,6 +371,11 @@ class SSLSocket(_socket.socket):
 class SSLObject:
     """TLS over two MemoryBIOs, for callers that move the bytes themselves (asyncio)."""
 
+    # One per asyncio TLS connection: its own attributes are slots; the __dict__ and weakref
+    # slots keep what CPython's (a plain class) allows, attributes a program adds included.
+    __slots__ = ("_context", "_bridge", "_sslobj", "_server_side", "_server_hostname",
+                 "__dict__", "__weakref__")
+
     def __init__(self, *args, **kwargs):
         raise TypeError(
             f"{self.__class__.__name__} does not have a public constructor. "

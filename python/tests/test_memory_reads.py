@@ -124,3 +124,17 @@ def test_what_follows_the_data_is_reported_after_it_as_the_stdlib_does(stdlib_se
     assert data == good
     assert outcome == {"corrupt record": "SSLError", "EOF": "SSLEOFError",
                        "close_notify": "end of stream"}[ending]
+
+
+def test_sslobject_attributes_live_in_slots_and_new_ones_are_still_accepted(stdlib_server_context, root_ca):
+    """As SSLSocket's (test_socket.py): no per-instance dict for its own attributes; a program
+    can still add attributes and take weak references, as with CPython's SSLObject."""
+    import weakref
+
+    client = MemoryPair(swiftssl, stdlib_server_context, root_ca).client
+    assert not vars(client)
+    assert client.server_side is False and client.server_hostname == "localhost"
+    client.tag = "mine"
+    assert vars(client) == {"tag": "mine"}
+    assert weakref.ref(client)() is client
+
