@@ -53,13 +53,18 @@ public final class TLSMemoryBuffer {
 
     /// Removes and returns up to `maximum` bytes (all of them when nil).
     public func read(maximum: Int? = nil) -> [UInt8] {
-        let available = pendingCount
-        let count = min(maximum ?? available, available)
+        let count = min(maximum ?? pendingCount, pendingCount)
         guard count > 0 else { return [] }
-        var result = [UInt8](repeating: 0, count: count)
-        let got = result.withUnsafeMutableBytes { BIO_read(bio, $0.baseAddress, Int32(count)) }
-        if got < count { result.removeLast(count - max(0, Int(got))) }
-        return result
+        return [UInt8](unsafeUninitializedCapacity: count) { storage, initialized in
+            initialized = read(into: UnsafeMutableRawBufferPointer(storage))
+        }
+    }
+
+    /// Moves up to `buffer.count` bytes into `buffer` (one copy, no allocation) and returns how
+    /// many: 0 when the buffer is empty.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        return max(0, Int(BIO_read(bio, base, Int32(clamping: buffer.count))))
     }
 
     /// Marks the end of the stream: once drained, reads by the TLS layer see EOF.

@@ -74,15 +74,6 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
     }
 }
 
-/// Shrinks a fresh bytes object; the stable ABI has no `_PyBytes_Resize`, so a short read copies.
-private func resizedBytes(_ object: inout PyObjectPointer?, to length: Int) throws -> PyObjectPointer? {
-    guard let original = object, let storage = PyBytes_AsString(original) else { throw PythonError.alreadySet }
-    let result = PyBytes_FromStringAndSize(storage, length)
-    CSwiftSSLPy_DecRef(original)
-    object = nil
-    return try checked(result)
-}
-
 /// `write(data, timeout)`: the number of bytes written (all of them).
 @_cdecl("swiftssl_connection_write")
 func connectionWrite(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {

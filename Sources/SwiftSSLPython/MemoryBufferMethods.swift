@@ -41,8 +41,15 @@ func memoryBufferWrite(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 func memoryBufferRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     memoryBufferMethod(object, vector, count, "read", arguments: 0...1) { buffer, arguments in
         let size = arguments.count > 0 ? try arguments.int(0) : -1
-        let bytes = buffer.read(maximum: size < 0 ? nil : size)
-        return bytes.withUnsafeBytes(newBytes)
+        // Straight into the bytes object's storage: one copy, as CPython's MemoryBIO.read.
+        let count = size < 0 ? buffer.pendingCount : min(size, buffer.pendingCount)
+        var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, count))
+        guard let storage = PyBytes_AsString(bytesObject) else {
+            CSwiftSSLPy_XDecRef(bytesObject)
+            throw PythonError.alreadySet
+        }
+        let got = buffer.read(into: UnsafeMutableRawBufferPointer(start: storage, count: count))
+        return got == count ? bytesObject : try resizedBytes(&bytesObject, to: got)
     }
 }
 

@@ -67,6 +67,15 @@ func newBytes(_ value: UnsafeRawBufferPointer) -> PyObjectPointer? {
     PyBytes_FromStringAndSize(value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
 }
 
+/// Shrinks a fresh bytes object; the stable ABI has no `_PyBytes_Resize`, so a short read copies.
+func resizedBytes(_ object: inout PyObjectPointer?, to length: Int) throws -> PyObjectPointer? {
+    guard let original = object, let storage = PyBytes_AsString(original) else { throw PythonError.alreadySet }
+    let result = PyBytes_FromStringAndSize(storage, length)
+    CSwiftSSLPy_DecRef(original)
+    object = nil
+    return try checked(result)
+}
+
 /// A new tuple holding `items` (each a new reference, consumed here even on failure).
 func newTuple(_ items: [PyObjectPointer?]) throws -> PyObjectPointer {
     guard let tuple = PyTuple_New(items.count) else {
