@@ -36,14 +36,15 @@ class Row:
 
 
 def _rows(seconds, connections, import_runs):
-    def bulk(size, sendfile=False):
+    def bulk(size, sendfile=False, scenario="bulk"):
         def sample(library, fixtures):
-            server, client = _runner.client_server("bulk", library, fixtures,
+            server, client = _runner.client_server(scenario, library, fixtures,
                                                    {"size": size, "seconds": seconds, "sendfile": sendfile})
             if server["cipher"] != _fixtures.BULK_CIPHER:
                 raise RuntimeError(f"bulk ran over {server['cipher']}, not {_fixtures.BULK_CIPHER}")
             if not sendfile:
-                BULK_CPU.setdefault(size, {}).setdefault(library, []).append(
+                name = f"{size // 1024} KiB writes" + (", asyncio streams" if scenario != "bulk" else "")
+                BULK_CPU.setdefault(name, {}).setdefault(library, []).append(
                     (client["cpu_seconds"] / client["sent"] * 1e9, server["cpu_seconds"] / server["bytes"] * 1e9))
             return server["bytes"] / server["seconds"] / 1e6
         return sample
@@ -73,6 +74,10 @@ def _rows(seconds, connections, import_runs):
     # blocks in Python; swiftssl reads and sends a regular file natively).
     rows += [Row("bulk sendfile() of a 64 MiB file, TLS 1.3 AES-128-GCM", "MB/s",
                  bulk(64 << 20, sendfile=True), None)]
+    # Informational: asyncio streams with the library's SSLContext. asyncio makes the stdlib's
+    # MemoryBIOs, so swiftssl relays between those and its own (SSLObject, _BIOBridge).
+    rows += [Row("bulk asyncio streams, 256 KiB writes (asyncio's stdlib MemoryBIOs)", "MB/s",
+                 bulk(262144, scenario="asyncio_bulk"), None)]
     rows += [Row(f"full handshakes, TLS {version}, {name}", "/s",
                  per_second("handshakes", version=version, key=key), 1.0)
              for version in ("1.2", "1.3") for key, name in (("ecdsa", "ECDSA P-256"), ("rsa", "RSA-2048"))]
@@ -119,7 +124,7 @@ def run_table(rows, rounds, fixtures):
     return lines
 
 
-# CPU seconds per GB moved, (sender, receiver), per bulk write size and library: filled by the
+# CPU seconds per GB moved, (sender, receiver), per bulk row (in the table's order) and library: filled by the
 # bulk rows' samples, printed by run_cpu_per_byte.
 BULK_CPU = {}
 
@@ -131,13 +136,13 @@ def run_cpu_per_byte():
     lines = ["| CPU time per GB moved, bulk rows (s/GB) | sender swiftssl | sender ssl | ssl/swiftssl "
              "| receiver swiftssl | receiver ssl | ssl/swiftssl |", "|---|---:|---:|---:|---:|---:|---:|"]
     print("\n" + "\n".join(lines), flush=True)
-    for size, by_library in sorted(BULK_CPU.items()):
+    for name, by_library in BULK_CPU.items():
         medians = {library: [statistics.median(sample[end] for sample in samples) for end in (0, 1)]
                    for library, samples in by_library.items()}
         ours, theirs = medians.get("swiftssl"), medians.get("ssl")
         if not ours or not theirs:
             continue
-        line = (f"| {size // 1024} KiB writes | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f} "
+        line = (f"| {name} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f} "
                 f"| {ours[1]:.2f} | {theirs[1]:.2f} | {theirs[1] / ours[1]:.2f} |")
         lines.append(line)
         print(line, flush=True)

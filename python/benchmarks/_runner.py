@@ -80,7 +80,7 @@ def client_server(scenario, library, fixtures, parameters, timeout=120):
             raise RuntimeError(f"{scenario}/{library}: client failed ({client.returncode})")
         client_result = json.loads(output.strip().splitlines()[-1])
         server_result = None
-        if scenario in ("bulk", "idle"):
+        if scenario in ("bulk", "idle", "asyncio_bulk"):
             server_line = server.stdout.readline()
             server_result = json.loads(server_line)
             server.wait(timeout=timeout)

@@ -140,6 +140,35 @@ def serve_idle(lib, fixtures, parameters):
     held[0].recv(1)
 
 
+def serve_asyncio_bulk(lib, fixtures, parameters):
+    """``asyncio.start_server(ssl=context)``: asyncio's own TLS layer over the library's
+    SSLContext, fed from the stdlib's MemoryBIOs, as any asyncio program runs it."""
+    import asyncio
+
+    context = _fixtures.server_context(lib, fixtures)
+
+    async def serve():
+        finished = asyncio.get_running_loop().create_future()
+
+        async def handle(reader, writer):
+            await reader.read(CHUNK)  # the first chunk: the handshake is over
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
+            total = 0
+            while chunk := await reader.read(4 * CHUNK):
+                total += len(chunk)
+            elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+            cipher = writer.get_extra_info("ssl_object").cipher()[0]
+            writer.close()
+            finished.set_result({"bytes": total, "seconds": elapsed, "cpu_seconds": cpu, "cipher": cipher})
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+        print("port", server.sockets[0].getsockname()[1], flush=True)
+        print(json.dumps(await finished), flush=True)
+        server.close()
+
+    asyncio.run(serve())
+
+
 # -- clients --------------------------------------------------------------------------------------
 
 def client_bulk(lib, fixtures, parameters, port):
@@ -180,6 +209,33 @@ def _send_file_repeatedly(tls, size, seconds):
             file.seek(0)
             sent += tls.sendfile(file)
         return sent, _cpu_seconds() - cpu_started
+
+
+def client_asyncio_bulk(lib, fixtures, parameters, port):
+    """Writes `size`-byte chunks through an asyncio stream (awaiting drain()), then closes with
+    a close_notify, which ends the server's count."""
+    import asyncio
+
+    context = _fixtures.client_context(lib, fixtures)
+
+    async def send():
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context,
+                                                       server_hostname=_fixtures.HOSTNAME)
+        payload = bytes(parameters["size"])
+        writer.write(payload)
+        deadline, cpu_started = time.perf_counter() + parameters["seconds"], _cpu_seconds()
+        sent = 0
+        while time.perf_counter() < deadline:
+            writer.write(payload)
+            await writer.drain()
+            sent += len(payload)
+        cpu = _cpu_seconds() - cpu_started
+        writer.close()
+        await writer.wait_closed()
+        return sent, cpu
+
+    sent, cpu = asyncio.run(send())
+    print(json.dumps({"sent": sent, "cpu_seconds": cpu}), flush=True)
 
 
 def client_echo(lib, fixtures, parameters, port):
@@ -258,9 +314,9 @@ def client_legacy(lib, fixtures, parameters, port):
 
 
 SERVERS = {"bulk": serve_bulk, "echo": serve_echo, "handshakes": serve_handshakes,
-           "idle": serve_idle, "legacy": serve_handshakes}
+           "idle": serve_idle, "legacy": serve_handshakes, "asyncio_bulk": serve_asyncio_bulk}
 CLIENTS = {"bulk": client_bulk, "echo": client_echo, "handshakes": client_handshakes,
-           "idle": client_idle, "legacy": client_legacy}
+           "idle": client_idle, "legacy": client_legacy, "asyncio_bulk": client_asyncio_bulk}
 
 
 def main(arguments):
