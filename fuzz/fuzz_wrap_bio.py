@@ -1,7 +1,9 @@
 """atheris target: arbitrary bytes into the incoming MemoryBIO of an SSLObject (``wrap_bio``).
 
 Input layout: byte 0 picks the side (even: a server SSLObject, odd: a client one, which first
-sends its ClientHello) and whether EOF is written at the end (bit 1); the rest is a sequence of
+sends its ClientHello), whether EOF is written at the end (bit 1) and whose MemoryBIOs carry the
+records (bit 2: the stdlib's, which the connection reads and writes directly, as under asyncio;
+else swiftssl's); the rest is a sequence of
 chunks, each a length byte then that many bytes, fed one at a time with a ``do_handshake()``
 (or, once the handshake is done, a ``read()``) after each, draining the outgoing BIO as a peer
 would. Both contexts use a certificate made at start-up; the client does not verify, so a fuzzed
@@ -9,6 +11,8 @@ server flight can get as far as the handshake allows.
 
 Allowed outcomes: returning, or any ``SSLError`` (want-read, EOF, protocol errors included).
 """
+
+import ssl as stdlib_ssl
 
 from _harness import import_swiftssl, run
 
@@ -50,7 +54,8 @@ def test_one_input(data: bytes) -> None:
     if not data:
         return
     mode, body = data[0], data[1:]
-    incoming, outgoing = swiftssl.MemoryBIO(), swiftssl.MemoryBIO()
+    memory_bio = stdlib_ssl.MemoryBIO if mode & 4 else swiftssl.MemoryBIO
+    incoming, outgoing = memory_bio(), memory_bio()
     server_side = mode % 2 == 0
     if server_side:
         connection = SERVER_CONTEXT.wrap_bio(incoming, outgoing, server_side=True)

@@ -33,6 +33,10 @@ public final class TLSConnection {
     public let outgoing: TLSMemoryBuffer?
     /// The socket's BIO, for a socket transport.
     let socketTransport: SocketTransport?
+    /// The BIO over the caller's channel, for a connection made over a ``TLSRecordChannel``.
+    let channelTransport: ChannelTransport?
+    /// The channel records travel through, for a connection made over one.
+    public var channel: TLSRecordChannel? { channelTransport?.channel }
     /// A failure met after a read already had data to return; the next read reports it (and
     /// forgets it), as does every write before that, so no byte and no error is lost or reordered.
     /// Boxed, so the connection holds 8 bytes for it rather than an inline `TLSError?`'s 100.
@@ -48,7 +52,7 @@ public final class TLSConnection {
     public convenience init(
         context: TLSContext, socket descriptor: Int32, serverSide: Bool = false, serverHostname: String? = nil
     ) throws {
-        try self.init(context: context, descriptor: descriptor, incoming: nil, outgoing: nil,
+        try self.init(context: context, descriptor: descriptor, incoming: nil, outgoing: nil, channel: nil,
                       serverSide: serverSide, serverHostname: serverHostname)
     }
 
@@ -58,13 +62,23 @@ public final class TLSConnection {
         context: TLSContext, incoming: TLSMemoryBuffer, outgoing: TLSMemoryBuffer,
         serverSide: Bool = false, serverHostname: String? = nil
     ) throws {
-        try self.init(context: context, descriptor: -1, incoming: incoming, outgoing: outgoing,
+        try self.init(context: context, descriptor: -1, incoming: incoming, outgoing: outgoing, channel: nil,
+                      serverSide: serverSide, serverHostname: serverHostname)
+    }
+
+    /// Starts a session over the caller's own buffers: OpenSSL reads the peer's records from
+    /// `channel` and writes records for the peer to it, as they are made. Like a memory
+    /// transport it never waits. The connection keeps `channel` until it is freed.
+    public convenience init(
+        context: TLSContext, channel: TLSRecordChannel, serverSide: Bool = false, serverHostname: String? = nil
+    ) throws {
+        try self.init(context: context, descriptor: -1, incoming: nil, outgoing: nil, channel: channel,
                       serverSide: serverSide, serverHostname: serverHostname)
     }
 
     private init(
         context: TLSContext, descriptor: Int32, incoming: TLSMemoryBuffer?, outgoing: TLSMemoryBuffer?,
-        serverSide: Bool, serverHostname: String?
+        channel: TLSRecordChannel?, serverSide: Bool, serverHostname: String?
     ) throws {
         let hostname = try TLSConnection.validatedHostname(serverHostname, context: context, serverSide: serverSide)
         OpenSSLErrorQueue.clear()
@@ -78,7 +92,8 @@ public final class TLSConnection {
         self.socketDescriptor = descriptor
         self.incoming = incoming
         self.outgoing = outgoing
-        self.socketTransport = incoming == nil ? try SocketTransport(descriptor: descriptor) : nil
+        self.channelTransport = try channel.map(ChannelTransport.init(channel:))
+        self.socketTransport = incoming == nil && channel == nil ? try SocketTransport(descriptor: descriptor) : nil
         // Unretained back-pointer: the SSL object dies with this connection.
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         if let incoming, let outgoing {
@@ -86,6 +101,10 @@ public final class TLSConnection {
             BIO_up_ref(incoming.bio)
             BIO_up_ref(outgoing.bio)
             SSL_set_bio(ssl, incoming.bio, outgoing.bio)
+        } else if let channelTransport {
+            // SSL_set_bio takes one reference (rbio and wbio are the same BIO); ours stays.
+            BIO_up_ref(channelTransport.bio)
+            SSL_set_bio(ssl, channelTransport.bio, channelTransport.bio)
         } else if let socketTransport {
             // SSL_set_bio takes one reference (rbio and wbio are the same BIO); ours stays.
             BIO_up_ref(socketTransport.bio)
@@ -185,6 +204,12 @@ public final class TLSConnection {
         _ = try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
             (SSL_do_handshake(ssl), 0)
         }
+    }
+
+    /// How many bytes from the peer wait in the memory buffer or channel, not yet taken by
+    /// OpenSSL (0 over a socket).
+    public var bufferedIncomingCount: Int {
+        incoming?.pendingCount ?? channelTransport?.channel.pendingCount ?? 0
     }
 
     /// The most plaintext one TLS record carries (2^14 bytes).

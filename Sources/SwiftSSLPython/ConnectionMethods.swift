@@ -13,12 +13,28 @@ func connectionMethod(
     }
 }
 
+extension ConnectionBox {
+    /// Runs one of the connection's TLS operations: with the GIL released, since it may wait on
+    /// the socket and OpenSSL's work can run beside other threads; but with the GIL kept over a
+    /// ``StdlibMemoryBIOChannel``, whose callbacks are Python calls (such operations never
+    /// wait). An exception one of those calls raised is what a failed operation raises.
+    func operate<Result>(_ body: (_ onInterrupt: () throws -> Void) throws -> Result) throws -> Result {
+        guard let channel = connection.channel as? StdlibMemoryBIOChannel else { return try withoutGIL(body) }
+        do {
+            return try body({})
+        } catch {
+            if channel.raiseStoredException() { throw PythonError.alreadySet }
+            throw error
+        }
+    }
+}
+
 /// `do_handshake(timeout)`.
 @_cdecl("swiftssl_connection_do_handshake")
 func connectionDoHandshake(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "do_handshake", arguments: 0...1) { box, arguments in
         let timeout = try arguments.timeout(0)
-        try withoutGIL { onInterrupt in
+        try box.operate { onInterrupt in
             try box.connection.handshake(timeout: timeout, onInterrupt: onInterrupt)
         }
         return newNone()
@@ -35,7 +51,7 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
             return try withBuffer(buffer, writable: true) { view in
                 let limit = length <= 0 || length > view.count ? view.count : length
                 let target = UnsafeMutableRawBufferPointer(rebasing: view[0..<limit])
-                let got = try withoutGIL { onInterrupt in
+                let got = try box.operate { onInterrupt in
                     try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
                 }
                 return newInt(got)
@@ -50,7 +66,7 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
         // than the bytes buffered; a shorter result is shrunk with one copy (asyncio used to make
         // that copy itself, joining one-record reads).
         let pending = box.connection.pendingCount
-        let buffered = box.connection.incoming?.pendingCount ?? 0
+        let buffered = box.connection.bufferedIncomingCount
         let capacity = min(length, (pending > 0 ? pending : TLSConnection.maximumRecordPayload) + buffered)
         // Read straight into the bytes object's storage, then shrink it to what arrived.
         var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, capacity))
@@ -60,7 +76,7 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
         }
         let target = UnsafeMutableRawBufferPointer(start: storage, count: capacity)
         do {
-            let got = try withoutGIL { onInterrupt in
+            let got = try box.operate { onInterrupt in
                 try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
             }
             if got != capacity {
@@ -81,7 +97,7 @@ func connectionWrite(_ object: PyObjectPointer?, _ vector: FastArguments, _ coun
         let timeout = try arguments.timeout(1)
         return try withBuffer(try arguments.object(0)) { view in
             let data = UnsafeRawBufferPointer(view)
-            let written = try withoutGIL { onInterrupt in
+            let written = try box.operate { onInterrupt in
                 try box.connection.write(data, timeout: timeout, onInterrupt: onInterrupt)
             }
             return newInt(written)
@@ -102,7 +118,7 @@ func connectionWriteAll(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
         // A local function, not a closure in a `let`: nothing is allocated per call.
         func send(_ view: UnsafeMutableRawBufferPointer) throws -> PyObjectPointer? {
             let bytes = UnsafeRawBufferPointer(view)
-            _ = try withoutGIL { onInterrupt in
+            _ = try box.operate { onInterrupt in
                 try box.connection.write(bytes, timeout: timeout, onInterrupt: onInterrupt)
             }
             return newNone()
@@ -174,7 +190,7 @@ func connectionPending(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 func connectionShutdown(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "shutdown", arguments: 0...1) { box, arguments in
         let timeout = try arguments.timeout(0)
-        try withoutGIL { onInterrupt in
+        try box.operate { onInterrupt in
             try box.connection.shutdown(timeout: timeout, onInterrupt: onInterrupt)
         }
         return newNone()

@@ -350,15 +350,24 @@ func contextWrapFD(_ object: PyObjectPointer?, _ vector: FastArguments, _ count:
     }
 }
 
-/// `_wrap_memory(incoming, outgoing, server_side, server_hostname, owner)`: a connection over BIOs.
+/// `_wrap_memory(incoming, outgoing, server_side, server_hostname, owner)`: a connection over
+/// BIOs, either swiftssl's own or CPython's `ssl.MemoryBIO`s (``StdlibMemoryBIOChannel``).
 @_cdecl("swiftssl_context_wrap_memory")
 func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_wrap_memory", arguments: 5...5) { box, arguments in
-        let incoming = try unwrapNative(arguments.object(0), kind: SwiftSSLKindMemoryBuffer, as: MemoryBufferBox.self)
-        let outgoing = try unwrapNative(arguments.object(1), kind: SwiftSSLKindMemoryBuffer, as: MemoryBufferBox.self)
-        let connection = try TLSConnection(
-            context: box.context, incoming: incoming.buffer, outgoing: outgoing.buffer,
-            serverSide: try arguments.bool(2), serverHostname: try arguments.optionalString(3))
+        let incomingObject = try arguments.object(0), outgoingObject = try arguments.object(1)
+        let serverSide = try arguments.bool(2), serverHostname = try arguments.optionalString(3)
+        let connection: TLSConnection
+        if StdlibMemoryBIOChannel.accepts(incomingObject) && StdlibMemoryBIOChannel.accepts(outgoingObject) {
+            let channel = try StdlibMemoryBIOChannel(incoming: incomingObject, outgoing: outgoingObject)
+            connection = try TLSConnection(context: box.context, channel: channel, serverSide: serverSide,
+                                           serverHostname: serverHostname)
+        } else {
+            let incoming = try unwrapNative(incomingObject, kind: SwiftSSLKindMemoryBuffer, as: MemoryBufferBox.self)
+            let outgoing = try unwrapNative(outgoingObject, kind: SwiftSSLKindMemoryBuffer, as: MemoryBufferBox.self)
+            connection = try TLSConnection(context: box.context, incoming: incoming.buffer, outgoing: outgoing.buffer,
+                                           serverSide: serverSide, serverHostname: serverHostname)
+        }
         return try wrapConnection(connection, contextObject: object, owner: arguments.optional(4))
     }
 }

@@ -8,6 +8,7 @@ each native call so that timeouts and non-blocking mode behave like a plain sock
 import errno as _errno
 import io as _io
 import socket as _socket
+import sys as _sys
 
 from . import _swiftssl
 from ._errors import SSLError
@@ -387,8 +388,11 @@ class SSLObject:
         self = cls.__new__(cls)
         self._context = context
         self._bridge = None
-        if not (isinstance(incoming, _swiftssl.MemoryBIO) and isinstance(outgoing, _swiftssl.MemoryBIO)):
-            # Another library's MemoryBIO (asyncio makes the stdlib's own): relay through ours.
+        stdlib_bio = getattr(_sys.modules.get("_ssl"), "MemoryBIO", None)
+        if not (isinstance(incoming, _swiftssl.MemoryBIO) and isinstance(outgoing, _swiftssl.MemoryBIO)
+                or type(incoming) is stdlib_bio and type(outgoing) is stdlib_bio):
+            # Another MemoryBIO-like object: relay through ours. (The stdlib's own, which asyncio
+            # makes, are used directly by the native connection.)
             self._bridge = _BIOBridge(incoming, outgoing)
             incoming, outgoing = self._bridge.incoming, self._bridge.outgoing
         self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)

@@ -13,60 +13,12 @@ import ssl as stdlib_ssl
 import pytest
 
 import swiftssl
+from tls_support import MemoryPair, read_until_it_stops
 
 RECORD = 16384
-MODULES = pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
-
-
-class MemoryPair:
-    """A client SSLObject of `module` and a stdlib server SSLObject, handshaken in memory."""
-
-    def __init__(self, module, server_context, root_ca, foreign_bios=False):
-        bio = stdlib_ssl.MemoryBIO if foreign_bios else module.MemoryBIO
-        self.client_in, self.client_out = bio(), bio()
-        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
-        context.load_verify_locations(cadata=root_ca.cert_pem.decode())
-        self.client = context.wrap_bio(self.client_in, self.client_out, server_hostname="localhost")
-        self.server_in, self.server_out = stdlib_ssl.MemoryBIO(), stdlib_ssl.MemoryBIO()
-        self.server = server_context.wrap_bio(self.server_in, self.server_out, server_side=True)
-        unfinished = {self.client, self.server}
-        for _ in range(20):
-            for end in list(unfinished):
-                try:
-                    end.do_handshake()
-                    unfinished.discard(end)
-                except stdlib_ssl.SSLWantReadError:
-                    pass
-            self.server_in.write(self.client_out.read())
-            self.client_in.write(self.server_out.read())
-            if not unfinished:
-                break
-        assert not unfinished, "the handshake did not complete"
-        self.client_in.write(self.server_out.read())
-
-    def records(self, data):
-        """The server's records carrying `data`, not delivered."""
-        self.server.write(data)
-        return self.server_out.read()
-
-
-def read_until_it_stops(client, size=1 << 20, use_buffer=False):
-    """Reads until a read raises or returns nothing: (data, reads that returned data, outcome)."""
-    data, reads = bytearray(), 0
-    while True:
-        try:
-            if use_buffer:
-                buffer = bytearray(size)
-                got = client.read(size, buffer)
-                chunk = buffer[:got]
-            else:
-                chunk = client.read(size)
-        except stdlib_ssl.SSLError as error:
-            return bytes(data), reads, type(error).__name__
-        if not chunk:
-            return bytes(data), reads, "end of stream"
-        data += chunk
-        reads += 1
+# swiftssl over its own MemoryBIOs and over the stdlib's (asyncio's), and the stdlib.
+VARIANTS = pytest.mark.parametrize("module, foreign_bios", [(swiftssl, False), (swiftssl, True), (stdlib_ssl, False)],
+                                   ids=["swiftssl", "swiftssl over stdlib BIOs", "stdlib"])
 
 
 @pytest.mark.parametrize("use_buffer", [False, True], ids=["bytes", "into buffer"])
@@ -89,9 +41,9 @@ def test_a_read_takes_no_more_than_asked(stdlib_server_context, root_ca, use_buf
     assert reads == 3  # 20000, 20000 and the 9152 left (one record and a part, twice)
 
 
-@MODULES
-def test_a_record_not_complete_yet_waits_for_its_rest(stdlib_server_context, root_ca, module):
-    pair = MemoryPair(module, stdlib_server_context, root_ca)
+@VARIANTS
+def test_a_record_not_complete_yet_waits_for_its_rest(stdlib_server_context, root_ca, module, foreign_bios):
+    pair = MemoryPair(module, stdlib_server_context, root_ca, foreign_bios)
     first = pair.records(b"a" * 1000) + pair.records(b"b" * 1000)
     third = pair.records(b"c" * 1000)
     pair.client_in.write(first + third[:500])
@@ -101,11 +53,11 @@ def test_a_record_not_complete_yet_waits_for_its_rest(stdlib_server_context, roo
     assert pair.client.read(1 << 20) == b"c" * 1000
 
 
-@MODULES
+@VARIANTS
 @pytest.mark.parametrize("ending", ["corrupt record", "EOF", "close_notify"])
 def test_what_follows_the_data_is_reported_after_it_as_the_stdlib_does(stdlib_server_context, root_ca,
-                                                                       module, ending):
-    pair = MemoryPair(module, stdlib_server_context, root_ca)
+                                                                       module, foreign_bios, ending):
+    pair = MemoryPair(module, stdlib_server_context, root_ca, foreign_bios)
     good = random.Random(3).randbytes(2 * RECORD + 7)
     pair.client_in.write(pair.records(good))
     if ending == "corrupt record":
