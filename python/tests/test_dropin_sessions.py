@@ -9,7 +9,7 @@ import ssl as stdlib_ssl
 import pytest
 
 import swiftssl
-from tls_support import LoopbackServer, NETWORK_TIMEOUT
+from tls_support import LoopbackServer, NETWORK_TIMEOUT, handshake_in_memory
 
 
 def _server_context(module, server_cert, tmp_path):
@@ -117,14 +117,7 @@ def test_session_over_memory_bios(server_cert, root_ca, tmp_path):
         client = client_context.wrap_bio(client_in, client_out, server_hostname="localhost",
                                          session=session)
         server = server_context.wrap_bio(server_in, server_out, server_side=True)
-        for _ in range(10):
-            for side in (client, server):
-                try:
-                    side.do_handshake()
-                except swiftssl.SSLWantReadError:
-                    pass
-            server_in.write(client_out.read())
-            client_in.write(server_out.read())
+        handshake_in_memory(client, server, client_in, client_out, server_in, server_out)
         return client
 
     first = handshake()

@@ -20,6 +20,7 @@ import hashlib
 import os
 import random
 import socket
+import ssl as stdlib_ssl
 import sys
 import threading
 import time
@@ -27,7 +28,7 @@ import time
 import pytest
 
 import swiftssl
-from tls_support import NETWORK_TIMEOUT, LoopbackServer, recv_exactly
+from tls_support import NETWORK_TIMEOUT, LoopbackServer, handshake_in_memory, recv_exactly
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
 
@@ -172,35 +173,27 @@ def test_legacy_wrap_socket_with_credentials_in_memory_keeps_rss_and_descriptors
     assert_flat(report)
 
 
-def memory_handshake(client_context, server_context):
-    """A client and a server SSLObject wired back to back; returns both after the handshake."""
-    to_server, from_server, to_client, from_client = (swiftssl.MemoryBIO() for _ in range(4))
+def memory_handshake(client_context, server_context, memory_bio=swiftssl.MemoryBIO):
+    """A client and a server SSLObject wired back to back through `memory_bio`s (swiftssl's or
+    the stdlib's); returns both after the handshake."""
+    to_server, from_server, to_client, from_client = (memory_bio() for _ in range(4))
     server = server_context.wrap_bio(to_server, from_server, server_side=True)
     client = client_context.wrap_bio(to_client, from_client, server_hostname="localhost")
-    finished = set()
-    for _ in range(10):
-        for name, connection in (("client", client), ("server", server)):
-            if name not in finished:
-                try:
-                    connection.do_handshake()
-                    finished.add(name)
-                except swiftssl.SSLWantReadError:
-                    pass
-            to_server.write(from_client.read())
-            to_client.write(from_server.read())
-        if len(finished) == 2:
-            return client, server, to_server, from_client
-    raise AssertionError("memory handshake did not finish")
+    handshake_in_memory(client, server, to_client, from_client, to_server, from_server)
+    return client, server, to_server, from_client
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_memory_bio_connections_keep_rss_flat(contexts):
-    """wrap_bio handshakes with no socket at all: connection, MemoryBIO and certificate objects."""
+@pytest.mark.parametrize("memory_bio", [swiftssl.MemoryBIO, stdlib_ssl.MemoryBIO],
+                         ids=["swiftssl BIOs", "stdlib BIOs"])
+def test_memory_bio_connections_keep_rss_flat(contexts, memory_bio):
+    """wrap_bio handshakes with no socket at all: connection, MemoryBIO and certificate objects
+    (over the stdlib's BIOs, the connection holds them: StdlibMemoryBIOChannel)."""
     server_context, client_context = contexts
 
     def one(index):
-        client, server, to_server, from_client = memory_handshake(client_context, server_context)
+        client, server, to_server, from_client = memory_handshake(client_context, server_context, memory_bio)
         client.write(b"payload %d" % index)
         to_server.write(from_client.read())
         assert server.read(100) == b"payload %d" % index

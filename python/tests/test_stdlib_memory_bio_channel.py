@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import swiftssl
-from tls_support import MemoryPair, read_until_it_stops
+from tls_support import MemoryPair, handshake_in_memory, read_until_it_stops
 
 
 class DuckTypedBIO:
@@ -44,14 +44,7 @@ def test_other_memory_bio_like_objects_are_still_relayed(stdlib_server_context, 
     assert client._bridge is not None
     server_in, server_out = stdlib_ssl.MemoryBIO(), stdlib_ssl.MemoryBIO()
     server = stdlib_server_context.wrap_bio(server_in, server_out, server_side=True)
-    for _ in range(10):
-        for end in (client, server):
-            try:
-                end.do_handshake()
-            except stdlib_ssl.SSLWantReadError:
-                pass
-        server_in.write(outgoing.read())
-        incoming.write(server_out.read())
+    handshake_in_memory(client, server, incoming, outgoing, server_in, server_out)
     assert client.version() == "TLSv1.3"
     server.write(b"relayed")
     incoming.write(server_out.read())
@@ -124,14 +117,7 @@ def test_a_server_names_callback_runs_during_a_handshake_over_stdlib_bios(server
     pipes = [stdlib_ssl.MemoryBIO() for _ in range(4)]
     client = client_context.wrap_bio(pipes[0], pipes[1], server_hostname="localhost")
     server = server_context.wrap_bio(pipes[2], pipes[3], server_side=True)
-    for _ in range(10):
-        for end in (client, server):
-            try:
-                end.do_handshake()
-            except stdlib_ssl.SSLWantReadError:
-                pass
-        pipes[2].write(pipes[1].read())
-        pipes[0].write(pipes[3].read())
+    handshake_in_memory(client, server, *pipes)
     assert seen == [("SSLObject", "localhost")]
     assert server.version() == client.version() == "TLSv1.3"
 

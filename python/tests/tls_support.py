@@ -424,6 +424,24 @@ class RecordPeer:
 STRACE = shutil.which("strace")
 
 
+def handshake_in_memory(client, server, client_in, client_out, server_in, server_out):
+    """Runs two SSLObjects' handshakes to completion, moving the bytes between their BIOs
+    (any library's on either side); fails the test if they do not complete."""
+    unfinished = {client, server}
+    for _ in range(20):
+        for end in list(unfinished):
+            try:
+                end.do_handshake()
+                unfinished.discard(end)
+            except ssl.SSLWantReadError:
+                pass
+        server_in.write(client_out.read())
+        client_in.write(server_out.read())
+        if not unfinished:
+            break
+    assert not unfinished, "the handshake did not complete"
+
+
 class MemoryPair:
     """A client SSLObject of `module` and a stdlib server SSLObject, handshaken in memory."""
 
@@ -435,19 +453,8 @@ class MemoryPair:
         self.client = context.wrap_bio(self.client_in, self.client_out, server_hostname="localhost")
         self.server_in, self.server_out = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.server = server_context.wrap_bio(self.server_in, self.server_out, server_side=True)
-        unfinished = {self.client, self.server}
-        for _ in range(20):
-            for end in list(unfinished):
-                try:
-                    end.do_handshake()
-                    unfinished.discard(end)
-                except ssl.SSLWantReadError:
-                    pass
-            self.server_in.write(self.client_out.read())
-            self.client_in.write(self.server_out.read())
-            if not unfinished:
-                break
-        assert not unfinished, "the handshake did not complete"
+        handshake_in_memory(self.client, self.server, self.client_in, self.client_out,
+                            self.server_in, self.server_out)
         self.client_in.write(self.server_out.read())
 
     def records(self, data):
