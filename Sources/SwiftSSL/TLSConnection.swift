@@ -474,6 +474,11 @@ public final class TLSConnection {
             }
             // SSL_read_ex/SSL_write_ex report failure as 0, which CPython always reads as EOF;
             // only the handshake and shutdown (which return -1) surface the OS error itself.
+            if result < 0 && socketDescriptor < 0 {
+                // No socket to ask (CPython's SSLObject): a -1 with nothing queued, as from a
+                // handshake retried after it failed, is CPython's "Some I/O error occurred".
+                return TLSError(kind: .syscall, code: TLSError.codeSyscall, message: "Some I/O error occurred (swiftssl)")
+            }
             if result < 0 && savedErrno != 0 && savedErrno != EAGAIN {
                 return TLSError.system(errno: savedErrno, message: String(cString: strerror(savedErrno)))
             }

@@ -167,3 +167,28 @@ def test_hostile_clients_give_the_server_stdlib_errors(payload, server_cert, tmp
         results.append(comparable(describe_error(server.errors[0])))
     oracle, ours = results
     assert ours == oracle
+
+
+@pytest.mark.parametrize("bios", ["swiftssl", "stdlib"])
+def test_an_sslobject_used_after_a_fatal_error_raises_what_the_stdlibs_does(bios):
+    """An SSLObject whose handshake failed (here: it reads its own ClientHello back) and is then
+    used again: CPython reports the retried handshake as SSLSyscallError("Some I/O error
+    occurred"), having no socket to ask (Sources/SwiftSSL/TLSConnection.swift, ``classify``)."""
+
+    def run(module):
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = module.CERT_NONE
+        bio = (swiftssl.MemoryBIO if bios == "swiftssl" and module is swiftssl else ssl.MemoryBIO)()
+        sslobject = context.wrap_bio(bio, bio)
+        results = []
+        for attempt in (sslobject.do_handshake, sslobject.do_handshake,
+                        lambda: sslobject.read(5), lambda: sslobject.write(b"x"), sslobject.unwrap):
+            try:
+                attempt()
+                results.append("returned")
+            except ssl.SSLError as error:
+                results.append((type(error).__name__, error.errno, str(error).split(" (")[0]))
+        return results
+
+    assert run(swiftssl) == run(ssl)
