@@ -305,10 +305,20 @@ public final class TLSConnection {
     /// up to three per system call rather than one, and has sent them all when it returns.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout = .blocking,
                       onInterrupt: () throws -> Void = {}) throws -> Int {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
         // A read that returned data already met the peer's fatal alert or a bad record after it;
         // OpenSSL would now refuse the write with a bare "connection closed", so report the cause.
         if let failure = deferredReadFailure { throw failure.error }
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            // Empty writes go to OpenSSL too, as CPython's do: before the handshake one runs the
+            // handshake (or wants to read), after a failure it raises, otherwise it returns 0.
+            var nothing: UInt8 = 0
+            return try withUnsafeMutablePointer(to: &nothing) { pointer in
+                try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+                    var count = 0
+                    return (SSL_write_ex(ssl, pointer, 0, &count), count)
+                }
+            }
+        }
         let gathering = bytes.count > TLSConnection.maximumRecordPayload && timeout != .nonBlocking
             && socketTransport?.isSocket == true ? socketTransport : nil
         gathering?.gathersRecords = true

@@ -117,6 +117,8 @@ func connectionWriteAll(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
         let data = try arguments.object(0)
         // A local function, not a closure in a `let`: nothing is allocated per call.
         func send(_ view: UnsafeMutableRawBufferPointer) throws -> PyObjectPointer? {
+            // CPython's sendall loop makes no write at all for empty data.
+            guard view.count > 0 else { return newNone() }
             let bytes = UnsafeRawBufferPointer(view)
             _ = try box.operate { onInterrupt in
                 try box.connection.write(bytes, timeout: timeout, onInterrupt: onInterrupt)

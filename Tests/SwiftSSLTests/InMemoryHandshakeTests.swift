@@ -33,6 +33,17 @@ final class InMemoryHandshakeTests: XCTestCase {
         }
     }
 
+    func testAnEmptyWriteGoesToOpenSSLAsCPythonsDoes() throws {
+        let (client, server) = try makeWiredPair()
+        // Before the handshake it starts it: the ClientHello goes out, and it wants the reply.
+        XCTAssertThrowsError(try client.write(UnsafeRawBufferPointer(start: nil, count: 0), timeout: .nonBlocking)) {
+            XCTAssertEqual(($0 as? TLSError)?.kind, .wantRead)
+        }
+        XCTAssertGreaterThan(client.outgoing?.pendingCount ?? 0, 0)
+        try TLSConnection.completeHandshakes(client: client, server: server)
+        XCTAssertEqual(try client.write(UnsafeRawBufferPointer(start: nil, count: 0), timeout: .nonBlocking), 0)
+    }
+
     func testRethrowsTheClientsVerificationFailure() throws {
         let (client, server) = try makeWiredPair(hostname: "example.com")
         XCTAssertThrowsError(try TLSConnection.completeHandshakes(client: client, server: server)) { error in

@@ -635,3 +635,27 @@ def test_many_connections_leave_file_descriptors_flat(root_ca, server_cert):
         after = open_descriptors()
     assert server.errors == []
     assert after <= before
+
+
+@pytest.mark.parametrize("module", [swiftssl, ssl], ids=["swiftssl", "stdlib"])
+def test_empty_sends_before_and_after_the_handshake_do_what_the_stdlibs_do(module, root_ca, stdlib_server_context):
+    """``send(b"")`` goes to OpenSSL, so before the handshake it runs it and afterwards returns 0;
+    ``sendall(b"")`` makes no write at all, so it leaves an unstarted handshake alone."""
+    results = []
+    for method in ("sendall", "send"):
+        client_raw, server_raw = socket.socketpair()
+        with client_raw, server_raw:
+            client_raw.settimeout(10)
+            server_raw.settimeout(10)
+            context = module.create_default_context(cadata=root_ca.cert_pem.decode())
+            client = context.wrap_socket(client_raw, server_hostname="localhost", do_handshake_on_connect=False)
+            server = threading.Thread(target=lambda: stdlib_server_context.wrap_socket(
+                server_raw, server_side=True).close() if method == "send" else None)
+            server.start()
+            returned = getattr(client, method)(b"")
+            results.append((method, returned, client.version()))
+            if method == "send":
+                results.append(("send again", client.send(b""), client.version()))
+            server.join()
+            client.close()
+    assert results == [("sendall", None, None), ("send", 0, "TLSv1.3"), ("send again", 0, "TLSv1.3")]
