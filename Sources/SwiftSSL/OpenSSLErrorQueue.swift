@@ -10,7 +10,8 @@ public struct OpenSSLErrorEntry: Sendable, Equatable {
     public var reasonCode: Int32
     /// The library mnemonic CPython uses (`"SSL"`, `"PEM"`, `"X509"`), when known.
     public var library: String?
-    /// The reason mnemonic (`"CERTIFICATE_VERIFY_FAILED"`), derived from OpenSSL's reason text.
+    /// The reason mnemonic (`"CERTIFICATE_VERIFY_FAILED"`), derived from OpenSSL's reason text;
+    /// nil for the reasons common to all libraries, as in CPython.
     public var reason: String?
     /// OpenSSL's human-readable reason text (`"certificate verify failed"`).
     public var text: String
@@ -54,7 +55,9 @@ enum OpenSSLErrorQueue {
             libraryCode: libraryCode,
             reasonCode: reasonCode,
             library: libraryMnemonic(libraryCode),
-            reason: text.map(reasonMnemonic),
+            // Reasons common to every library (ERR_R_*, "ASN1 lib", "malloc failure") have no
+            // mnemonic in CPython's table, which lists each library's own: "[SSL] ASN1 lib".
+            reason: ERR_COMMON_ERROR(code) != 0 ? nil : text.map(reasonMnemonic),
             text: text ?? "unknown error (\(code))"
         )
     }

@@ -192,3 +192,38 @@ def test_an_sslobject_used_after_a_fatal_error_raises_what_the_stdlibs_does(bios
         return results
 
     assert run(swiftssl) == run(ssl)
+
+
+def test_an_error_with_a_reason_common_to_all_libraries_has_no_reason_mnemonic(root_ca, tmp_path):
+    """A certificate whose DER the client cannot parse (TLS 1.2 sends it in the clear, so the test
+    breaks it in flight): OpenSSL's reason is ERR_R_ASN1_LIB, common to every library, which
+    CPython shows as "[SSL] ASN1 lib" with ``reason`` None (Sources/SwiftSSL/OpenSSLErrorQueue.swift)."""
+    leaf = root_ca.issue("localhost", common_name="localhost", key_type="rsa")
+    certificate_path, key_path = leaf.write(tmp_path, "tls12")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(certificate_path, key_path)
+    server_context.maximum_version = ssl.TLSVersion.TLSv1_2
+    leaf_der = ssl.PEM_cert_to_DER_cert(leaf.cert_pem.decode())
+
+    def run(module):
+        client_context = module.create_default_context(cadata=root_ca.cert_pem.decode())
+        client_in, client_out = module.MemoryBIO(), module.MemoryBIO()
+        client = client_context.wrap_bio(client_in, client_out, server_hostname="localhost")
+        server_in, server_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        server = server_context.wrap_bio(server_in, server_out, server_side=True)
+        with pytest.raises(ssl.SSLWantReadError):
+            client.do_handshake()
+        server_in.write(client_out.read())
+        with pytest.raises(ssl.SSLWantReadError):
+            server.do_handshake()
+        flight = bytearray(server_out.read())
+        where = flight.index(leaf_der[:64])
+        flight[where + 1] ^= 0x7F  # the outer SEQUENCE's length: the DER no longer parses
+        client_in.write(bytes(flight))
+        with pytest.raises(ssl.SSLError) as raised:
+            client.do_handshake()
+        error = raised.value
+        return type(error).__name__, error.library, error.reason, str(error).split(" (")[0]
+
+    assert run(swiftssl) == run(ssl)
+    assert run(ssl)[2] is None

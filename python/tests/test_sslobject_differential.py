@@ -128,14 +128,15 @@ class Conversation:
         return outcomes, bytes(self.client_got), bytes(self.server_got)
 
 
-@pytest.fixture(scope="module")
-def contexts(root_ca, tmp_path_factory):
+@pytest.fixture(scope="module", params=["TLSv1.3", "TLSv1.2"])
+def contexts(request, root_ca, tmp_path_factory):
     # An RSA key: its PSS signatures have one length, so both runs' records line up byte for byte
     # (an ECDSA signature's DER length varies, which would move every later byte by one).
     server_cert = root_ca.issue("localhost", common_name="localhost", key_type="rsa")
     certificate_path, key_path = server_cert.write(tmp_path_factory.mktemp("differential"), "server")
     server = stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(certificate_path, key_path)
+    server.maximum_version = getattr(stdlib_ssl.TLSVersion, request.param.replace(".", "_"))
     clients = {}
     for module in (swiftssl, stdlib_ssl):
         clients[module] = module.create_default_context(cadata=root_ca.cert_pem.decode())
