@@ -23,6 +23,11 @@ public final class TLSConnection {
     public private(set) var context: TLSContext
     /// True for the accepting side.
     public let isServerSide: Bool
+    /// The peer's close_notify was processed by a read that returned data before it (reads
+    /// take every record that has arrived), and no read has reported it yet. Its bytes have left
+    /// the socket, so ``pendingCount`` counts it: a `select()` loop that checks `pending()` still
+    /// calls the read that returns the end of stream. (Stored next to `isServerSide`: free space.)
+    private var closeNotifyAwaitingRead = false
     /// The name sent as SNI and checked against the certificate (A-label form), if any.
     public let serverHostname: String?
     /// The socket file descriptor, or -1 for a memory transport. Not owned: never closed here.
@@ -224,6 +229,7 @@ public final class TLSConnection {
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
                      onInterrupt: () throws -> Void = {}) throws -> Int {
         guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
+        closeNotifyAwaitingRead = false
         if let failure = deferredReadFailure {
             deferredReadFailure = nil
             throw failure.error
@@ -260,12 +266,17 @@ public final class TLSConnection {
             do {
                 let got = try readOnce(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...]),
                                        timeout: .nonBlocking, onInterrupt: onInterrupt)
-                if got == 0 { break }  // the peer's close_notify: the next read returns 0 again
+                if got == 0 {  // the peer's close_notify: the next read returns 0 again
+                    closeNotifyAwaitingRead = true
+                    break
+                }
                 delivered += got
             } catch let failure as TLSError {
                 switch failure.kind {
-                case .wantRead, .wantWrite, .zeroReturn:
-                    break  // nothing more has arrived, or the stream has ended
+                case .wantRead, .wantWrite:
+                    break  // nothing more has arrived
+                case .zeroReturn:
+                    closeNotifyAwaitingRead = true  // the stream has ended
                 default:
                     deferredReadFailure = DeferredFailure(error: failure)
                 }
@@ -361,7 +372,7 @@ public final class TLSConnection {
             }
             let savedErrno = errno
             let failure = classify(result: result, savedErrno: savedErrno)
-            if try !waitToRetry(failure, operation: "read", timeout: timeout, onInterrupt: onInterrupt) {
+            if try !waitToRetry(failure, operation: "shutdown", timeout: timeout, onInterrupt: onInterrupt) {
                 throw failure
             }
         }
@@ -377,8 +388,13 @@ public final class TLSConnection {
     }
 
     /// Decrypted bytes buffered and readable without touching the socket.
+    ///
+    /// An outcome a read met after the data it returned (the peer's close_notify, a bad record,
+    /// an alert) counts as 1 until a read reports it: the bytes that carried it have left the
+    /// socket, and this keeps CPython's rule that `pending()` or `select()` shows whatever a read
+    /// would return without waiting.
     public var pendingCount: Int {
-        Int(SSL_pending(ssl))
+        Int(SSL_pending(ssl)) + (closeNotifyAwaitingRead || deferredReadFailure != nil ? 1 : 0)
     }
 
     /// True once the handshake has completed.
@@ -459,8 +475,11 @@ public final class TLSConnection {
             case .interrupted:
                 try onInterrupt()
             case .timedOut:
-                let direction = operation == "handshake" ? "handshake" : (forWriting ? "write" : "read")
-                throw TLSError(kind: .timeout, message: "The \(direction) operation timed out")
+                // As CPython: a handshake, read or write names itself whichever way it waited
+                // (a write that must first finish the handshake waits to read); shutdown names
+                // the way it waited.
+                let name = operation == "shutdown" ? (forWriting ? "write" : "read") : operation
+                throw TLSError(kind: .timeout, message: "The \(name) operation timed out")
             }
         }
     }

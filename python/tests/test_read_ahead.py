@@ -110,6 +110,29 @@ def test_plaintext_after_close_notify_reaches_the_unwrapped_socket(connected, mo
 
 
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+@pytest.mark.parametrize("ending", ["close_notify", "corrupt record"])
+def test_what_a_read_met_after_its_data_shows_in_pending_or_select(connected, module, ending):
+    """The peer sends data and then a close_notify (or a bad record) and keeps the connection
+    open, waiting, as unwrap() does. A program that reads once per select() must still be told:
+    the read that took the data also took the record after it, so pending() counts that outcome
+    until the next read reports it (the stdlib leaves the record in the socket for select())."""
+    client, peer = connected(module)
+    payload = b"before the end " * 100
+    records = peer.records(payload)
+    after = peer.close_notify() if ending == "close_notify" else bytes([23, 3, 3, 0, 40]) + bytes(40)
+    peer.raw.sendall(records + after)
+    assert select.select([client], [], [], 5)[0]
+    assert client.recv(65536) == payload
+    assert client.pending() > 0 or select.select([client], [], [], 5)[0], "the end is invisible"
+    if ending == "close_notify":
+        assert client.recv(65536) == b""
+        assert client.pending() == 0
+    else:
+        with pytest.raises(stdlib_ssl.SSLError, match="DECRYPTION_FAILED_OR_BAD_RECORD_MAC"):
+            client.recv(65536)
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
 @pytest.mark.parametrize("suppress_ragged_eofs", [True, False])
 def test_an_eof_after_data_is_reported_by_the_next_read(connected, module, suppress_ragged_eofs):
     client, peer = connected(module, suppress_ragged_eofs=suppress_ragged_eofs)

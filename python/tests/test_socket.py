@@ -659,3 +659,23 @@ def test_empty_sends_before_and_after_the_handshake_do_what_the_stdlibs_do(modul
             server.join()
             client.close()
     assert results == [("sendall", None, None), ("send", 0, "TLSv1.3"), ("send again", 0, "TLSv1.3")]
+
+
+@pytest.mark.parametrize("operation", ["sendall", "recv", "do_handshake"])
+def test_a_timeout_names_the_operation_as_the_stdlibs_does(operation, root_ca):
+    """A write or read that must first finish the handshake, against a peer that never answers:
+    CPython names the call that timed out ("write"), not the way it was waiting ("read")."""
+    messages = []
+    for module in (swiftssl, ssl):
+        client_raw, server_raw = socket.socketpair()
+        with client_raw, server_raw:
+            context = module.create_default_context(cadata=root_ca.cert_pem.decode())
+            client = context.wrap_socket(client_raw, server_hostname="localhost", do_handshake_on_connect=False)
+            client.settimeout(0.1)
+            call = {"sendall": lambda: client.sendall(b"x"), "recv": lambda: client.recv(10),
+                    "do_handshake": client.do_handshake}[operation]
+            with pytest.raises(TimeoutError) as raised:
+                call()
+            messages.append(str(raised.value).split(": ")[-1])
+            client.close()
+    assert messages[0] == messages[1]

@@ -39,7 +39,9 @@ STEPS = st.lists(st.one_of(*(_MOVES * 3), *_ENDINGS), min_size=3, max_size=16)
 
 
 def _described(error):
-    message = re.sub(r" \((_ssl\.c:\d+|swiftssl)\)", "", str(error))
+    """Class, errno and message, without where it was raised: CPython says "(_ssl.c:1006)" or
+    "_ssl.c:989: " where swiftssl says "(swiftssl)" or nothing (README, "Differences")."""
+    message = re.sub(r" \((_ssl\.c:\d+|swiftssl)\)|^_ssl\.c:\d+: ", "", str(error))
     return (type(error).__name__, getattr(error, "errno", None), message)
 
 
