@@ -10,39 +10,18 @@ returns one (README, "Differences"): the bytes and the exception that ends them 
 """
 
 import os
-import re
 import ssl as stdlib_ssl
 
 import pytest
-from hypothesis import event, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
+import differential_support
+from differential_support import described
 import swiftssl
 
-# Data moving both ways is drawn three times as often as what ends or breaks the connection.
-_MOVES = [
-    st.tuples(st.just("client_write"), st.integers(min_value=0, max_value=40_000)),
-    st.tuples(st.just("client_sends"), st.integers(min_value=1, max_value=40_000)),
-    st.just(("client_read",)),
-    st.just(("to_server",)),
-    st.tuples(st.just("server_write"), st.integers(min_value=1, max_value=40_000)),
-    st.tuples(st.just("server_sends"), st.integers(min_value=1, max_value=40_000)),
-    st.tuples(st.just("to_client"), st.integers(min_value=1, max_value=70_000)),
-]
-_ENDINGS = [
-    st.just(("client_handshake",)),
-    st.just(("client_unwrap",)),
-    st.just(("server_unwrap",)),
-    st.tuples(st.just("corrupt"), st.integers(min_value=0, max_value=2_000)),
-    st.just(("client_incoming_eof",)),
-]
-STEPS = st.lists(st.one_of(*(_MOVES * 3), *_ENDINGS), min_size=3, max_size=16)
-
-
-def _described(error):
-    """Class, errno and message, without where it was raised: CPython says "(_ssl.c:1006)" or
-    "_ssl.c:989: " where swiftssl says "(swiftssl)" or nothing (README, "Differences")."""
-    message = re.sub(r" \((_ssl\.c:\d+|swiftssl)\)|^_ssl\.c:\d+: ", "", str(error))
-    return (type(error).__name__, getattr(error, "errno", None), message)
+STEPS = differential_support.steps(
+    moves=[st.tuples(st.just("client_write"), st.integers(min_value=0, max_value=40_000))],
+    endings=[st.just(("client_incoming_eof",))])
 
 
 class Conversation:
@@ -65,14 +44,14 @@ class Conversation:
             result = function()
             return ("returned", result if isinstance(result, (int, type(None))) else len(result))
         except (stdlib_ssl.SSLError, ValueError) as error:
-            return _described(error)
+            return described(error)
 
     def read_all(self, sslobject, into):
         while True:
             try:
                 chunk = sslobject.read(100_000)
             except (stdlib_ssl.SSLError, ValueError) as error:
-                return _described(error)
+                return described(error)
             if not chunk:
                 return "end of stream"
             into += chunk
@@ -122,27 +101,15 @@ class Conversation:
             return None
         raise AssertionError(name)
 
-    HANDSHAKE = [("client_handshake",), ("to_server",), ("to_client", 1 << 20), ("client_handshake",),
-                 ("to_server",), ("to_client", 1 << 20)]
-
     def run(self, steps, handshake_first):
-        outcomes = [self.step(*step) for step in (self.HANDSHAKE if handshake_first else []) + steps]
+        before = differential_support.HANDSHAKE if handshake_first else []
+        outcomes = [self.step(*step) for step in before + steps]
         return outcomes, bytes(self.client_got), bytes(self.server_got)
 
 
 @pytest.fixture(scope="module", params=["TLSv1.3", "TLSv1.2"])
 def contexts(request, root_ca, tmp_path_factory):
-    # An RSA key: its PSS signatures have one length, so both runs' records line up byte for byte
-    # (an ECDSA signature's DER length varies, which would move every later byte by one).
-    server_cert = root_ca.issue("localhost", common_name="localhost", key_type="rsa")
-    certificate_path, key_path = server_cert.write(tmp_path_factory.mktemp("differential"), "server")
-    server = stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(certificate_path, key_path)
-    server.maximum_version = getattr(stdlib_ssl.TLSVersion, request.param.replace(".", "_"))
-    clients = {}
-    for module in (swiftssl, stdlib_ssl):
-        clients[module] = module.create_default_context(cadata=root_ca.cert_pem.decode())
-    return server, clients
+    return differential_support.contexts(root_ca, tmp_path_factory.mktemp("differential"), request.param)
 
 
 @pytest.mark.parametrize("bios", ["swiftssl BIOs", "stdlib BIOs"])
@@ -155,18 +122,4 @@ def test_any_sequence_of_operations_matches_the_stdlib(contexts, bios, steps, ha
     ours = Conversation(bio, clients[swiftssl], server_context).run(steps, handshake_first)
     theirs = Conversation(stdlib_ssl.MemoryBIO, clients[stdlib_ssl], server_context).run(steps, handshake_first)
     assert ours == theirs
-    outcomes, client_got, server_got = theirs
-    event(f"client read data: {bool(client_got)}; server read data: {bool(server_got)}")
-    for error in _errors_in(outcomes):
-        event(f"raised {error[0]}: {error[2][:40]}")
-
-
-def _errors_in(outcome):
-    """The described exceptions inside a step's (possibly nested) outcome."""
-    if isinstance(outcome, (tuple, list)):
-        if len(outcome) == 3 and isinstance(outcome[0], str) and outcome[0].startswith("SSL"):
-            if outcome[0] != "SSLWantReadError":
-                yield outcome
-            return
-        for part in outcome:
-            yield from _errors_in(part)
+    differential_support.report(*theirs)

@@ -17,27 +17,13 @@ import termios
 import ssl as stdlib_ssl
 
 import pytest
-from hypothesis import event, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
+import differential_support
+from differential_support import described
 import swiftssl
-from test_sslobject_differential import _described, _errors_in
 
-_MOVES = [
-    st.tuples(st.just("client_sends"), st.integers(min_value=0, max_value=40_000)),
-    st.just(("client_read",)),
-    st.just(("to_server",)),
-    st.tuples(st.just("server_write"), st.integers(min_value=1, max_value=40_000)),
-    st.tuples(st.just("server_sends"), st.integers(min_value=1, max_value=40_000)),
-    st.tuples(st.just("to_client"), st.integers(min_value=1, max_value=70_000)),
-]
-_ENDINGS = [
-    st.just(("client_handshake",)),
-    st.just(("client_unwrap",)),
-    st.just(("server_unwrap",)),
-    st.tuples(st.just("corrupt"), st.integers(min_value=0, max_value=2_000)),
-    st.just(("server_eof",)),
-]
-STEPS = st.lists(st.one_of(*(_MOVES * 3), *_ENDINGS), min_size=3, max_size=16)
+STEPS = differential_support.steps(endings=[st.just(("server_eof",))])
 BUFFER = 4 << 20  # socket buffers: nothing a test sends ever waits for room
 
 
@@ -79,7 +65,7 @@ class SocketConversation:
         except (stdlib_ssl.SSLError, ValueError, OSError) as error:
             if client:
                 self.note_failure(error)
-            return _described(error)
+            return described(error)
 
     def read_all(self):
         while True:
@@ -98,7 +84,7 @@ class SocketConversation:
                 return "nothing to read"
             except (stdlib_ssl.SSLError, ValueError, OSError) as error:
                 self.note_failure(error)
-                return _described(error)
+                return described(error)
             if not chunk:
                 return "end of stream"
             self.client_got += chunk
@@ -108,7 +94,7 @@ class SocketConversation:
             try:
                 chunk = self.server.read(100_000)
             except stdlib_ssl.SSLError as error:
-                return _described(error)
+                return described(error)
             if not chunk:
                 return "end of stream"
             self.server_got += chunk
@@ -167,12 +153,10 @@ class SocketConversation:
             return None
         raise AssertionError(name)
 
-    HANDSHAKE = [("client_handshake",), ("to_server",), ("to_client", 1 << 20), ("client_handshake",),
-                 ("to_server",), ("to_client", 1 << 20)]
-
     def run(self, steps, handshake_first):
         try:
-            outcomes = [self.step(*step) for step in (self.HANDSHAKE if handshake_first else []) + steps]
+            before = differential_support.HANDSHAKE if handshake_first else []
+            outcomes = [self.step(*step) for step in before + steps]
             return outcomes, bytes(self.client_got), bytes(self.server_got)
         finally:
             self.close()
@@ -180,15 +164,7 @@ class SocketConversation:
 
 @pytest.fixture(scope="module", params=["TLSv1.3", "TLSv1.2"])
 def contexts(request, root_ca, tmp_path_factory):
-    # RSA: its signatures have one length, so both runs' records line up byte for byte.
-    server_cert = root_ca.issue("localhost", common_name="localhost", key_type="rsa")
-    certificate_path, key_path = server_cert.write(tmp_path_factory.mktemp("socket-differential"), "server")
-    server = stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(certificate_path, key_path)
-    server.maximum_version = getattr(stdlib_ssl.TLSVersion, request.param.replace(".", "_"))
-    clients = {module: module.create_default_context(cadata=root_ca.cert_pem.decode())
-               for module in (swiftssl, stdlib_ssl)}
-    return server, clients
+    return differential_support.contexts(root_ca, tmp_path_factory.mktemp("socket-differential"), request.param)
 
 
 @pytest.fixture(scope="module", params=[0.0, 0.02], ids=["non-blocking", "timeout"])
@@ -206,7 +182,4 @@ def test_any_sequence_of_operations_matches_the_stdlib(contexts, timeout, steps,
     ours = SocketConversation(clients[swiftssl], server_context, timeout).run(steps, handshake_first)
     theirs = SocketConversation(clients[stdlib_ssl], server_context, timeout).run(steps, handshake_first)
     assert ours == theirs
-    outcomes, client_got, server_got = theirs
-    event(f"client read data: {bool(client_got)}; server read data: {bool(server_got)}")
-    for error in _errors_in(outcomes):
-        event(f"raised {error[0]}: {error[2][:40]}")
+    differential_support.report(*theirs)
