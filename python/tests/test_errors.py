@@ -3,6 +3,7 @@
 
 import socket
 import ssl
+import sys
 import threading
 
 import pytest
@@ -191,7 +192,14 @@ def test_an_sslobject_used_after_a_fatal_error_raises_what_the_stdlibs_does(bios
                 results.append((type(error).__name__, error.errno, str(error).split(" (")[0]))
         return results
 
-    assert run(swiftssl) == run(ssl)
+    ours = run(swiftssl)
+    assert ours[1] == ("SSLSyscallError", 5, "Some I/O error occurred")  # CPython 3.11's answer
+    if sys.version_info < (3, 13):
+        assert ours == run(ssl)
+    else:  # 3.13's stdlib answers with an EOF there; swiftssl is a drop-in for 3.11's
+        theirs = run(ssl)
+        assert theirs[1] == ("SSLEOFError", 8, "EOF occurred in violation of protocol")
+        assert ours[:1] + ours[2:] == theirs[:1] + theirs[2:]
 
 
 def test_an_error_with_a_reason_common_to_all_libraries_has_no_reason_mnemonic(root_ca, tmp_path):

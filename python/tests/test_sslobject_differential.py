@@ -114,7 +114,7 @@ def contexts(request, root_ca, tmp_path_factory):
 
 @pytest.mark.parametrize("bios", ["swiftssl BIOs", "stdlib BIOs"])
 # SSLOBJECT_EXAMPLES=5000 for a longer search.
-@settings(max_examples=int(os.environ.get("SSLOBJECT_EXAMPLES", 200)), deadline=None)
+@settings(max_examples=int(os.environ.get("SSLOBJECT_EXAMPLES", 150)), deadline=None)
 @given(steps=STEPS, handshake_first=st.integers(0, 4).map(bool))  # 4 in 5 start connected
 def test_any_sequence_of_operations_matches_the_stdlib(contexts, bios, steps, handshake_first):
     server_context, clients = contexts

@@ -175,7 +175,7 @@ def timeout(request):
 
 
 # SSLSOCKET_EXAMPLES=5000 for a longer search.
-@settings(max_examples=int(os.environ.get("SSLSOCKET_EXAMPLES", 100)), deadline=None)
+@settings(max_examples=int(os.environ.get("SSLSOCKET_EXAMPLES", 60)), deadline=None)
 @given(steps=STEPS, handshake_first=st.integers(0, 4).map(bool))  # 4 in 5 start connected
 def test_any_sequence_of_operations_matches_the_stdlib(contexts, timeout, steps, handshake_first):
     server_context, clients = contexts
