@@ -17,26 +17,12 @@ final class ChannelTransport {
         }
         self.bio = bio
         self.channel = channel
-        // Unretained: the connection owns this transport and outlives every call on its BIO.
-        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
-        BIO_set_init(bio, 1)
+        // The connection owns this transport and outlives every call on its BIO.
+        TransportBIO.attach(bio, to: self)
     }
 
     deinit {
-        BIO_set_data(bio, nil)
-        BIO_free(bio)
-    }
-
-    /// Runs `body` with the transport `bio` belongs to, without retaining it; nil when none.
-    private static func withTransport<Result>(
-        of bio: OpaquePointer?, _ body: (ChannelTransport) -> Result
-    ) -> Result? {
-        guard let bio, let data = BIO_get_data(bio) else { return nil }
-        return Unmanaged<ChannelTransport>.fromOpaque(data)._withUnsafeGuaranteedRef(body)
-    }
-
-    private static func clearRetryFlags(_ bio: OpaquePointer?) {
-        BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+        TransportBIO.detachAndFree(bio)
     }
 
     /// The BIO_METHOD, made once; never freed.
@@ -44,10 +30,10 @@ final class ChannelTransport {
         let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
         guard let method = BIO_meth_new(type, "swiftssl record channel") else { return nil }
         _ = BIO_meth_set_read_ex(method) { bio, buffer, count, readCount in
-            clearRetryFlags(bio)
+            TransportBIO.clearRetryFlags(bio)
             readCount?.pointee = 0
             guard let buffer, count > 0 else { return 0 }
-            return withTransport(of: bio) { transport -> Int32 in
+            return TransportBIO.withOwner(of: bio, as: ChannelTransport.self) { transport -> Int32 in
                 switch transport.channel.receive(into: UnsafeMutableRawBufferPointer(start: buffer, count: count)) {
                 case .received(let got) where got > 0 && got <= count:
                     readCount?.pointee = got
@@ -63,10 +49,10 @@ final class ChannelTransport {
             } ?? 0
         }
         _ = BIO_meth_set_write_ex(method) { bio, buffer, count, written in
-            clearRetryFlags(bio)
+            TransportBIO.clearRetryFlags(bio)
             written?.pointee = 0
             guard let buffer, count > 0 else { return 0 }
-            return withTransport(of: bio) { transport -> Int32 in
+            return TransportBIO.withOwner(of: bio, as: ChannelTransport.self) { transport -> Int32 in
                 guard transport.channel.send(UnsafeRawBufferPointer(start: buffer, count: count)) else { return 0 }
                 written?.pointee = count
                 return 1
@@ -77,9 +63,9 @@ final class ChannelTransport {
             case BIO_CTRL_DUP, BIO_CTRL_SET_CLOSE, BIO_CTRL_FLUSH:
                 return 1
             case BIO_CTRL_EOF:
-                return withTransport(of: bio) { $0.sawEndOfStream ? 1 : 0 } ?? 0
+                return TransportBIO.withOwner(of: bio, as: ChannelTransport.self) { $0.sawEndOfStream ? 1 : 0 } ?? 0
             case BIO_CTRL_PENDING:
-                return withTransport(of: bio) { $0.channel.pendingCount } ?? 0
+                return TransportBIO.withOwner(of: bio, as: ChannelTransport.self) { $0.channel.pendingCount } ?? 0
             default:
                 return 0
             }

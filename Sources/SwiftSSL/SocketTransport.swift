@@ -77,13 +77,11 @@ final class SocketTransport {
         var type: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         self.isSocket = getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0
-        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
-        BIO_set_init(bio, 1)
+        TransportBIO.attach(bio, to: self)
     }
 
     deinit {
-        BIO_set_data(bio, nil)
-        BIO_free(bio)
+        TransportBIO.detachAndFree(bio)
         storage?.deallocate()
         outgoing.release()
     }
@@ -220,24 +218,15 @@ final class SocketTransport {
         }
     }
 
-    /// Runs `body` with the transport `bio` belongs to, without retaining it (the `SSL` that
-    /// calls back keeps its connection, and so the transport, alive); nil when it has none.
-    private static func withTransport<Result>(
-        of bio: OpaquePointer?, _ body: (SocketTransport) -> Result
-    ) -> Result? {
-        guard let bio, let data = BIO_get_data(bio) else { return nil }
-        return Unmanaged<SocketTransport>.fromOpaque(data)._withUnsafeGuaranteedRef(body)
-    }
-
     /// The BIO_METHOD, made once; never freed.
     private static let method: OpaquePointer? = {
         let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR
         guard let method = BIO_meth_new(type, "swiftssl socket") else { return nil }
         _ = BIO_meth_set_read_ex(method) { bio, buffer, count, readCount in
-            BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+            TransportBIO.clearRetryFlags(bio)
             readCount?.pointee = 0
             guard let buffer, count > 0 else { return 0 }
-            return SocketTransport.withTransport(of: bio) { transport -> Int32 in
+            return TransportBIO.withOwner(of: bio, as: SocketTransport.self) { transport -> Int32 in
                 let got = transport.read(into: buffer, count: count)
                 if got > 0 {
                     readCount?.pointee = got
@@ -252,10 +241,10 @@ final class SocketTransport {
             } ?? 0
         }
         _ = BIO_meth_set_write_ex(method) { bio, buffer, count, written in
-            BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+            TransportBIO.clearRetryFlags(bio)
             written?.pointee = 0
             guard let buffer, count > 0 else { return 0 }
-            return SocketTransport.withTransport(of: bio) { transport -> Int32 in
+            return TransportBIO.withOwner(of: bio, as: SocketTransport.self) { transport -> Int32 in
                 let sent = transport.write(from: buffer, count: count)
                 if sent > 0 {
                     written?.pointee = sent
@@ -277,12 +266,12 @@ final class SocketTransport {
                 // BIO_CTRL_GET_CLOSE included: 0 is BIO_NOCLOSE, the descriptor is not ours.
                 return 0
             }
-            return SocketTransport.withTransport(of: bio) { transport -> Int in
+            return TransportBIO.withOwner(of: bio, as: SocketTransport.self) { transport -> Int in
                 switch command {
                 case BIO_CTRL_EOF:
                     return transport.sawEndOfFile ? 1 : 0
                 case BIO_CTRL_FLUSH:
-                    BIO_clear_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+                    TransportBIO.clearRetryFlags(bio)
                     if transport.sendGatheredRecords() { return 1 }
                     if SocketTransport.isRetryable(errno) {
                         BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY)
