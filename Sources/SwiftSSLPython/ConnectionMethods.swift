@@ -68,24 +68,10 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
         let pending = box.connection.pendingCount
         let buffered = box.connection.bufferedIncomingCount
         let capacity = min(length, (pending > 0 ? pending : TLSConnection.maximumRecordPayload) + buffered)
-        // Read straight into the bytes object's storage, then shrink it to what arrived.
-        var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, capacity))
-        guard let storage = PyBytes_AsString(bytesObject) else {
-            CSwiftSSLPy_XDecRef(bytesObject)
-            throw PythonError.alreadySet
-        }
-        let target = UnsafeMutableRawBufferPointer(start: storage, count: capacity)
-        do {
-            let got = try box.operate { onInterrupt in
+        return try newBytes(capacity: capacity) { target in
+            try box.operate { onInterrupt in
                 try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
             }
-            if got != capacity {
-                return try resizedBytes(&bytesObject, to: got)
-            }
-            return bytesObject
-        } catch {
-            CSwiftSSLPy_XDecRef(bytesObject)
-            throw error
         }
     }
 }

@@ -358,7 +358,7 @@ func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
         let incomingObject = try arguments.object(0), outgoingObject = try arguments.object(1)
         let serverSide = try arguments.bool(2), serverHostname = try arguments.optionalString(3)
         let connection: TLSConnection
-        if StdlibMemoryBIOChannel.accepts(incomingObject) && StdlibMemoryBIOChannel.accepts(outgoingObject) {
+        if StdlibMemoryBIOChannel.accepts(incomingObject, outgoingObject) {
             let channel = try StdlibMemoryBIOChannel(incoming: incomingObject, outgoing: outgoingObject)
             connection = try TLSConnection(context: box.context, channel: channel, serverSide: serverSide,
                                            serverHostname: serverHostname)

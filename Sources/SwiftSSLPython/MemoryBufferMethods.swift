@@ -43,13 +43,7 @@ func memoryBufferRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ cou
         let size = arguments.count > 0 ? try arguments.int(0) : -1
         // Straight into the bytes object's storage: one copy, as CPython's MemoryBIO.read.
         let count = size < 0 ? buffer.pendingCount : min(size, buffer.pendingCount)
-        var bytesObject: PyObjectPointer? = try checked(PyBytes_FromStringAndSize(nil, count))
-        guard let storage = PyBytes_AsString(bytesObject) else {
-            CSwiftSSLPy_XDecRef(bytesObject)
-            throw PythonError.alreadySet
-        }
-        let got = buffer.read(into: UnsafeMutableRawBufferPointer(start: storage, count: count))
-        return got == count ? bytesObject : try resizedBytes(&bytesObject, to: got)
+        return try newBytes(capacity: count) { buffer.read(into: $0) }
     }
 }
 

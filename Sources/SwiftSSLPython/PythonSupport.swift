@@ -67,13 +67,25 @@ func newBytes(_ value: UnsafeRawBufferPointer) -> PyObjectPointer? {
     PyBytes_FromStringAndSize(value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
 }
 
-/// Shrinks a fresh bytes object; the stable ABI has no `_PyBytes_Resize`, so a short read copies.
-func resizedBytes(_ object: inout PyObjectPointer?, to length: Int) throws -> PyObjectPointer? {
-    guard let original = object, let storage = PyBytes_AsString(original) else { throw PythonError.alreadySet }
-    let result = PyBytes_FromStringAndSize(storage, length)
-    CSwiftSSLPy_DecRef(original)
-    object = nil
-    return try checked(result)
+/// A new bytes object that `fill` writes in place (no intermediate buffer): `fill` gets its
+/// `capacity` bytes of storage and returns how many it wrote. A shorter result is shrunk with one
+/// copy (the stable ABI has no `_PyBytes_Resize`); if `fill` throws, the object is released.
+func newBytes(capacity: Int, filledBy fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> PyObjectPointer {
+    let object = try checked(PyBytes_FromStringAndSize(nil, capacity))
+    guard let storage = PyBytes_AsString(object) else {
+        CSwiftSSLPy_DecRef(object)
+        throw PythonError.alreadySet
+    }
+    let written: Int
+    do {
+        written = try fill(UnsafeMutableRawBufferPointer(start: storage, count: capacity))
+    } catch {
+        CSwiftSSLPy_DecRef(object)
+        throw error
+    }
+    if written == capacity { return object }
+    defer { CSwiftSSLPy_DecRef(object) }
+    return try checked(PyBytes_FromStringAndSize(storage, written))
 }
 
 /// A new tuple holding `items` (each a new reference, consumed here even on failure).

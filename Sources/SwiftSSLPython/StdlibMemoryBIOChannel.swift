@@ -12,38 +12,44 @@ import SwiftSSL
 /// cannot call back into the connection in the middle of an OpenSSL call.
 final class StdlibMemoryBIOChannel: TLSRecordChannel {
     private let incoming: PyObjectPointer
-    private let outgoing: PyObjectPointer
-    /// The bound methods `incoming.read` and `outgoing.write`, looked up once.
+    /// The bound methods `incoming.read` and `outgoing.write`, looked up once (the second keeps
+    /// `outgoing` alive).
     private let readIncoming: PyObjectPointer
     private let writeOutgoing: PyObjectPointer
     /// The exception a call raised (fetched, so nothing else runs with it set), until the glue
     /// raises it in place of the operation's own failure; the channel fails every call until then.
     private var raised: (type: PyObjectPointer?, value: PyObjectPointer?, traceback: PyObjectPointer?)?
 
-    /// True when `object` is exactly CPython's `_ssl.MemoryBIO` (GIL held; never raises).
-    static func accepts(_ object: PyObjectPointer) -> Bool {
-        guard let name = PyUnicode_FromString("_ssl") else {
-            PyErr_Clear()
-            return false
-        }
-        defer { CSwiftSSLPy_DecRef(name) }
-        // Only a module already imported: `object` would be an instance of it.
-        guard let module = PyImport_GetModule(name) else {
-            PyErr_Clear()
-            return false
-        }
-        defer { CSwiftSSLPy_DecRef(module) }
-        guard let memoryBIOType = PyObject_GetAttrString(module, "MemoryBIO") else {
-            PyErr_Clear()
-            return false
-        }
+    /// True when both objects are exactly CPython's `_ssl.MemoryBIO` (GIL held; never raises).
+    static func accepts(_ incoming: PyObjectPointer, _ outgoing: PyObjectPointer) -> Bool {
+        // Only from a module already imported: the objects would be instances of it.
+        guard let memoryBIOType = importedAttribute(module: "_ssl", name: "MemoryBIO") else { return false }
         defer { CSwiftSSLPy_DecRef(memoryBIOType) }
-        guard let type = PyObject_Type(object) else {
-            PyErr_Clear()
-            return false
+        return [incoming, outgoing].allSatisfy { object in
+            guard let type = PyObject_Type(object) else { return false }
+            CSwiftSSLPy_DecRef(type)  // compared by identity only; `object` keeps its type alive
+            return type == memoryBIOType
         }
-        defer { CSwiftSSLPy_DecRef(type) }
-        return type == memoryBIOType
+    }
+
+    /// `sys.modules[module].name` as a new reference, or nil (no error set) when the module is not
+    /// imported or has no such attribute.
+    private static func importedAttribute(module: String, name: String) -> PyObjectPointer? {
+        guard let moduleName = PyUnicode_FromString(module) else {
+            PyErr_Clear()
+            return nil
+        }
+        defer { CSwiftSSLPy_DecRef(moduleName) }
+        guard let imported = PyImport_GetModule(moduleName) else {
+            PyErr_Clear()
+            return nil
+        }
+        defer { CSwiftSSLPy_DecRef(imported) }
+        guard let attribute = PyObject_GetAttrString(imported, name) else {
+            PyErr_Clear()
+            return nil
+        }
+        return attribute
     }
 
     /// Keeps new references to both objects (GIL held; check them with ``accepts(_:)`` first).
@@ -54,15 +60,13 @@ final class StdlibMemoryBIOChannel: TLSRecordChannel {
             throw PythonError.alreadySet
         }
         CSwiftSSLPy_IncRef(incoming)
-        CSwiftSSLPy_IncRef(outgoing)
         self.incoming = incoming
-        self.outgoing = outgoing
         self.readIncoming = readIncoming
         self.writeOutgoing = writeOutgoing
     }
 
     deinit {
-        let references = [incoming, outgoing, readIncoming, writeOutgoing]
+        let references = [incoming, readIncoming, writeOutgoing]
         let raised = raised
         withGIL {
             references.forEach(CSwiftSSLPy_DecRef)
