@@ -679,3 +679,31 @@ def test_a_timeout_names_the_operation_as_the_stdlibs_does(operation, root_ca):
             messages.append(str(raised.value).split(": ")[-1])
             client.close()
     assert messages[0] == messages[1]
+
+
+def test_op_enable_ktls_is_kept_and_the_connection_works_without_kernel_tls(root_ca, stdlib_server_context,
+                                                                            tmp_path):
+    """OP_ENABLE_KTLS (3.12's name, offered on every version) is accepted and kept in `options`,
+    but swiftssl's socket transport is its own BIO, which OpenSSL never hands keys to; the
+    connection, sendfile() included, runs in user space as without the option (README)."""
+    payload = os.urandom(600_000)
+    data_path = tmp_path / "payload.bin"
+    data_path.write_bytes(payload)
+    stdlib_server_context.options |= swiftssl.OP_ENABLE_KTLS.value
+
+    def handler(tls):
+        received = recv_exactly(tls, len(payload))
+        tls.sendall(hashlib.sha256(received).digest())
+        return received == payload
+
+    with LoopbackServer(lambda raw: stdlib_server_context.wrap_socket(raw, server_side=True), handler) as server:
+        context = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+        context.options |= swiftssl.OP_ENABLE_KTLS
+        assert context.options & swiftssl.OP_ENABLE_KTLS
+        with context.wrap_socket(server.connect(10), server_hostname="localhost") as tls:
+            with open(data_path, "rb") as file:
+                assert tls.sendfile(file) == len(payload)
+            assert recv_exactly(tls, 32) == hashlib.sha256(payload).digest()
+        server.done.wait(10)
+    assert server.errors == []
+    assert server.results == [True]
