@@ -51,6 +51,17 @@ public final class Certificate {
         return try parseAllDER(bytes)
     }
 
+    /// The first certificate of PEM data, as OpenSSL's `PEM_read_bio_X509` reads it (blocks
+    /// with other labels are skipped; what follows it is not looked at), or nil when there is no
+    /// certificate block or the first one does not decode.
+    public static func firstInPEM(_ bytes: UnsafeRawBufferPointer) throws -> Certificate? {
+        try ReadOnlyBIO.with(bytes) { bio in
+            OpenSSLErrorQueue.clear()
+            defer { OpenSSLErrorQueue.clear() }
+            return PEM_read_bio_X509(bio, nil, nil, nil).map { Certificate(taking: $0) }
+        }
+    }
+
     static func parseAllPEM(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
         try ReadOnlyBIO.with(bytes) { bio in
             var certificates: [Certificate] = []

@@ -75,7 +75,12 @@ enum CertificateDecoder {
                 current = []
             }
             currentSet = set
-            current.append(DistinguishedName.Attribute(name: try objectName(object), value: try utf8Value(value)))
+            if ASN1_STRING_type(value) == V_ASN1_BIT_STRING {
+                // No text to convert: CPython returns the bytes.
+                current.append(DistinguishedName.Attribute(name: try objectName(object), value: "", bitString: bytes(of: value)))
+            } else {
+                current.append(DistinguishedName.Attribute(name: try objectName(object), value: try utf8Value(value)))
+            }
         }
         if !current.isEmpty {
             relativeNames.append(current)
@@ -284,7 +289,9 @@ enum CertificateDecoder {
     /// (a ValueError) on invalid bytes, so this throws rather than substituting U+FFFD.
     static func utf8Text<Bytes: Collection>(_ bytes: Bytes, field: String) throws -> String where Bytes.Element == UInt8 {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw TLSError.invalidArgument("'utf-8' codec can't decode the certificate's \(field): invalid UTF-8")
+            var error = TLSError.invalidArgument("'utf-8' codec can't decode the certificate's \(field): invalid UTF-8")
+            error.undecodableText = Array(bytes)
+            throw error
         }
         return text
     }

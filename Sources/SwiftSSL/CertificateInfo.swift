@@ -51,13 +51,17 @@ public struct DistinguishedName: Sendable, Equatable {
     public struct Attribute: Sendable, Equatable {
         /// OpenSSL's long name (`"commonName"`), or the dotted OID when OpenSSL has none.
         public var name: String
-        /// The value as UTF-8 text.
+        /// The value as UTF-8 text (empty for a ``bitString`` value).
         public var value: String
+        /// The value's bytes when it is a BIT STRING (`x500UniqueIdentifier`), which has no text;
+        /// CPython's `getpeercert()` shows these bytes as they are.
+        public var bitString: [UInt8]?
 
         /// Makes an attribute.
-        public init(name: String, value: String) {
+        public init(name: String, value: String, bitString: [UInt8]? = nil) {
             self.name = name
             self.value = value
+            self.bitString = bitString
         }
     }
 

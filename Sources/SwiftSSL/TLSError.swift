@@ -49,6 +49,14 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     public var verifyMessage: String?
     /// Everything OpenSSL had queued, oldest first.
     public var openSSLErrors: [OpenSSLErrorEntry]
+    /// The file a ``Kind/system`` error is about, when the call opened one by name.
+    public var filename: String?
+    /// For certificate text that is not UTF-8: its bytes, so that Python can raise the
+    /// `UnicodeDecodeError` CPython raises for them (decoding them again, strictly).
+    public var undecodableText: [UInt8]?
+    /// True for the few errors CPython raises as `SSLError(message)`, with no error number
+    /// (`errno` is None and `str()` shows the arguments tuple); see ``messageOnly(_:)``.
+    public var isMessageOnly = false
 
     /// Makes an error; most callers use the static constructors instead.
     public init(
@@ -94,9 +102,18 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     static let eofInViolationOfProtocol = TLSError(kind: .eof, code: codeEOF,
                                                    message: "EOF occurred in violation of protocol (swiftssl)")
 
+    /// An ``Kind/ssl`` error CPython raises with its message alone (`"No cipher can be selected."`).
+    public static func messageOnly(_ message: String) -> TLSError {
+        var error = TLSError(kind: .ssl, code: 0, message: message)
+        error.isMessageOnly = true
+        return error
+    }
+
     /// An operating-system error with its `errno`.
-    public static func system(errno: Int32, message: String) -> TLSError {
-        TLSError(kind: .system, code: errno, message: message)
+    public static func system(errno: Int32, message: String, filename: String? = nil) -> TLSError {
+        var error = TLSError(kind: .system, code: errno, message: message)
+        error.filename = filename
+        return error
     }
 
     /// Drains OpenSSL's queue into an error, formatted like CPython's `[LIB: REASON] text`.

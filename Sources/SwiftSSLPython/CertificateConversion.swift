@@ -35,9 +35,16 @@ enum CertificateConversion {
     static func name(_ name: DistinguishedName) throws -> PyObjectPointer {
         try newTuple(name.relativeNames.map { relativeName in
             try? newTuple(relativeName.map { attribute in
-                try? newTuple([newString(attribute.name), newString(attribute.value)])
+                try? newTuple([newString(attribute.name), value(of: attribute)])
             })
         })
+    }
+
+    /// The text; for a BIT STRING its bytes, or None when it is empty (OpenSSL then holds no
+    /// data, and CPython's `Py_BuildValue("y#", NULL, 0)` gives None).
+    private static func value(of attribute: DistinguishedName.Attribute) -> PyObjectPointer? {
+        guard let bits = attribute.bitString else { return newString(attribute.value) }
+        return bits.isEmpty ? newNone() : bits.withUnsafeBytes(newBytes)
     }
 
     static func generalName(_ entry: GeneralName) throws -> PyObjectPointer {

@@ -93,15 +93,22 @@ private func items(of iterable: PyObjectPointer) throws -> [PyObjectPointer] {
     return result
 }
 
-/// `_test_decode_cert(path)`: the getpeercert() dict of the first certificate in a PEM file.
+/// `_test_decode_cert(path)`: the getpeercert() dict of the first certificate in a PEM file, with
+/// CPython's errors: SSLError("Can't open file") when it cannot be read, SSLError("Error decoding
+/// PEM-encoded file") when its first certificate block is missing or does not decode.
 @_cdecl("swiftssl_test_decode_cert")
 func moduleTestDecodeCert(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     pythonEntry {
         let arguments = try Arguments(vector, count, function: "_test_decode_cert", expected: 1...1)
         let source = try CredentialArguments.source(try arguments.object(0), role: "path")
-        let bytes = try source.load()
-        guard let first = try Certificate.parseAll(bytes.bytes).first else {
-            throw TLSError(kind: .ssl, code: 0, message: "Error decoding PEM-encoded file")
+        let bytes: SensitiveBytes
+        do {
+            bytes = try source.load()
+        } catch let error as TLSError where error.kind == .system {
+            throw TLSError.messageOnly("Can't open file")
+        }
+        guard let first = try Certificate.firstInPEM(bytes.bytes) else {
+            throw TLSError.messageOnly("Error decoding PEM-encoded file")
         }
         return try CertificateConversion.dictionary(first.info)
     }

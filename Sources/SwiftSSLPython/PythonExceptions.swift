@@ -56,6 +56,14 @@ func raise(_ error: Error) {
 }
 
 private func raiseTLSError(_ error: TLSError) {
+    if let text = error.undecodableText {
+        // CPython's PyUnicode_FromStringAndSize on the same bytes: its UnicodeDecodeError exactly.
+        let decoded = text.withUnsafeBytes { buffer in
+            PyUnicode_DecodeUTF8(buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count, "strict")
+        }
+        guard let decoded else { return }
+        CSwiftSSLPy_DecRef(decoded)
+    }
     switch error.kind {
     case .invalidArgument, .invalidState:
         PyErr_SetString(PyExc_ValueError, error.message)
@@ -64,7 +72,10 @@ private func raiseTLSError(_ error: TLSError) {
         PyErr_SetString(PyExc_TimeoutError, error.message)
         return
     case .system:
-        raiseInstance(PyExc_OSError, arguments: [newInt(Int(error.code)), newString(error.message)], error: nil)
+        // OSError(errno, strerror[, filename]) picks the subclass (FileNotFoundError, ...).
+        let filename = error.filename.map { [newString($0)] } ?? []
+        raiseInstance(PyExc_OSError, arguments: [newInt(Int(error.code)), newString(error.message)] + filename,
+                      error: nil)
         return
     case .interrupted:
         if PyErr_CheckSignals() == 0 {
@@ -86,6 +97,11 @@ private func raiseTLSError(_ error: TLSError) {
     case .eof: exceptionClass = ExceptionClasses.eof
     case .syscall: exceptionClass = ExceptionClasses.syscall
     default: exceptionClass = ExceptionClasses.sslError
+    }
+    if error.isMessageOnly {
+        // CPython's SSLError(message): no errno, and no library or reason attributes either.
+        raiseInstance(exceptionClass, arguments: [newString(error.message)], error: nil)
+        return
     }
     raiseInstance(exceptionClass, arguments: [newInt(Int(error.code)), newString(error.message)], error: error)
 }

@@ -6,6 +6,7 @@ status: 0 on success, 1 on any failure (one line on stderr says what failed), 2 
 """
 
 import argparse
+import io
 import json
 import socket
 import sys
@@ -51,13 +52,19 @@ def _read_source(argument, stdin_bytes):
 
 
 def _decode_certificate(source):
-    """The getpeercert()-style dict of the first certificate in a path or PEM content."""
+    """The getpeercert()-style dict of the first certificate in a path (str) or PEM (bytes)."""
+    if isinstance(source, str):
+        # Read here: _test_decode_cert answers a missing file as CPython's does ("Can't open file").
+        try:
+            with open(source, "rb") as file:
+                source = file.read()
+        except OSError as error:
+            raise CommandError(f"cannot read certificate {source!r}: {error.strerror}")
     try:
-        return _swiftssl._test_decode_cert(source)
-    except (swiftssl.SSLError, ValueError) as error:  # before OSError: SSLError is one
+        # As a file-like object, so that content without PEM armour is not taken for a path.
+        return _swiftssl._test_decode_cert(io.BytesIO(source))
+    except (swiftssl.SSLError, ValueError) as error:
         raise CommandError(f"cannot decode the certificate: {_describe(error)}")
-    except OSError as error:
-        raise CommandError(f"cannot read certificate {error.filename or source!r}: {error.strerror}")
 
 
 def _describe(error):
@@ -68,6 +75,8 @@ def _describe(error):
         return "timed out"
     if isinstance(error, OSError) and error.strerror and not isinstance(error, swiftssl.SSLError):
         return error.strerror
+    if isinstance(error, swiftssl.SSLError) and error.errno is None and len(error.args) == 1:
+        return str(error.args[0])  # SSLError(message): str() would show the tuple
     return str(error) or type(error).__name__
 
 
@@ -123,7 +132,7 @@ def _set_alpn(context, values):
     try:
         context.set_alpn_protocols([name for value in values for name in value.split(",") if name])
     except (ValueError, swiftssl.SSLError) as error:  # CPython raises SSLError for a bad length
-        raise CommandError(f"invalid --alpn: {error}")
+        raise CommandError(f"invalid --alpn: {_describe(error)}")
 
 
 # -- connect -----------------------------------------------------------------------------------
@@ -154,7 +163,7 @@ def command_connect(arguments):
 def _report_connection(arguments, tls, where, server_name):
     cipher = tls.cipher()
     der = tls.getpeercert(binary_form=True)
-    cert = _decode_certificate(swiftssl.DER_cert_to_PEM_cert(der)) if der else {}
+    cert = _decode_certificate(swiftssl.DER_cert_to_PEM_cert(der).encode("ascii")) if der else {}
     if arguments.insecure:
         verification = "SKIPPED (--insecure): the certificate was not verified"
     else:
@@ -191,7 +200,7 @@ def _verified_chain_lines(tls):
         return []
     lines = ["verified chain:"]
     for depth, der in enumerate(chain):
-        cert = _decode_certificate(swiftssl.DER_cert_to_PEM_cert(der))
+        cert = _decode_certificate(swiftssl.DER_cert_to_PEM_cert(der).encode("ascii"))
         lines.append(f"  {depth}: {_name_text(cert.get('subject', ()))}")
     return lines
 

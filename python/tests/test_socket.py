@@ -263,6 +263,11 @@ def exotic_certificates(root_ca):
                     [x509.NameAttribute(NameOID.COMMON_NAME, "crl")]), None, None),
                 x509.DistributionPoint([x509.UniformResourceIdentifier("http://crl.example/"),
                                         x509.DNSName("not-a-uri.example")], None, None, None)])]),
+        # A BIT STRING value has no text: CPython's dict holds its bytes (swiftssl raised).
+        "bitstring-name-value": lambda: root_ca.issue("localhost", subject=x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+            x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, b"\x00\xab\xcd",  # 0 unused bits
+                               _type=x509.name._ASN1Type.BitString)])),
         "old-and-far-dates": lambda: root_ca.issue(
             "localhost", not_before=datetime.datetime(1999, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc),
             not_after=datetime.datetime(2050, 1, 1, tzinfo=datetime.timezone.utc)),
@@ -271,7 +276,7 @@ def exotic_certificates(root_ca):
 
 @pytest.mark.parametrize("case", ["dc-serialnumber-unknown-oid", "bmpstring-subject", "empty-subject",
                                   "nul-in-commonname", "exotic-general-names",
-                                  "distribution-point-without-uri", "old-and-far-dates"])
+                                  "distribution-point-without-uri", "bitstring-name-value", "old-and-far-dates"])
 def test_getpeercert_of_exotic_certificates_equals_stdlib(case, root_ca, tmp_path):
     leaf = exotic_certificates(root_ca)[case]()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
