@@ -33,6 +33,13 @@ static const uint64_t CSwiftSSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEXPEC
 static const uint64_t CSwiftSSL_OP_ENABLE_KTLS = SSL_OP_ENABLE_KTLS;
 static const uint64_t CSwiftSSL_OP_LEGACY_SERVER_CONNECT = SSL_OP_LEGACY_SERVER_CONNECT;
 
+// The lowest protocol version this libssl was built with (CPython's PY_PROTO_MINIMUM_AVAILABLE).
+#ifdef OPENSSL_NO_SSL3
+static const int CSwiftSSL_MINIMUM_AVAILABLE_VERSION = TLS1_VERSION;
+#else
+static const int CSwiftSSL_MINIMUM_AVAILABLE_VERSION = SSL3_VERSION;
+#endif
+
 static inline long CSwiftSSL_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
     return SSL_CTX_set_min_proto_version(ctx, version);
 }

@@ -11,11 +11,8 @@ final class ALPNProtocolList {
     init(_ names: [String]) throws {
         var encoded: [UInt8] = []
         for name in names {
+            try TLSContext.checkALPNProtocolName(name)
             let bytes = Array(name.utf8)
-            guard !bytes.isEmpty, bytes.count <= 255 else {
-                // CPython raises SSLError here, not ValueError.
-                throw TLSError(kind: .ssl, code: TLSError.codeSSL, message: "ALPN protocols must be 1 to 255 in length")
-            }
             encoded.append(UInt8(bytes.count))
             encoded += bytes
         }
@@ -37,6 +34,14 @@ final class ALPNProtocolList {
 }
 
 extension TLSContext {
+    /// Throws CPython's error for an ALPN name that is empty or longer than 255 bytes.
+    public static func checkALPNProtocolName(_ name: String) throws {
+        guard (1...255).contains(name.utf8.count) else {
+            // CPython raises SSLError here, not ValueError.
+            throw TLSError.messageOnly("ALPN protocols must be 1 to 255 in length")
+        }
+    }
+
     /// Offers (client) or accepts (server) these application protocols, most preferred first.
     /// A server picks by its own preference; when nothing matches, no protocol is selected.
     public func setALPNProtocols(_ names: [String]) throws {

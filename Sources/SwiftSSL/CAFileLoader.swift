@@ -67,7 +67,7 @@ extension TLSContext {
         try requireMutable()
         let content = SensitiveBytes(copying: pemText.utf8)
         if !content.bytes.isEmpty && !EncodingSniffer.looksLikePEM(content.bytes) {
-            throw TLSError(kind: .ssl, code: TLSError.codeSSL,
+            throw TLSError(kind: .ssl, code: 0,  // errno 0, as CPython's
                            message: "no start line: cadata does not contain a certificate (swiftssl)")
         }
         try addTrustedCertificates(content, origin: "cadata")

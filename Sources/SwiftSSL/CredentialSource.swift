@@ -10,6 +10,9 @@ import Musl
 public enum CredentialSource {
     /// A file on disk, read once per load.
     case path(String)
+    /// A file named by the bytes the operating system sees, for names that are not UTF-8 (what
+    /// Python's `os.fsencode` gives for `"ca-\udcff.pem"`); read once per load.
+    case fileSystemPath([UInt8])
     /// PEM or DER content already in memory.
     case bytes(SensitiveBytes)
     /// A closure returning the whole content; called once per load.
@@ -28,7 +31,8 @@ public enum CredentialSource {
     /// Reads the whole content; the result is wiped when released.
     public func load() throws -> SensitiveBytes {
         switch self {
-        case .path(let path): return try FileReader.readAll(path: path)
+        case .path(let path): return try FileReader.readAll(path: Array(path.utf8))
+        case .fileSystemPath(let name): return try FileReader.readAll(path: name)
         case .bytes(let bytes): return bytes
         case .reader(let read): return try read()
         }
@@ -41,8 +45,16 @@ enum FileReader {
     /// Largest credential file accepted; real bundles are well under a megabyte.
     static let maximumSize = 64 << 20
 
-    static func readAll(path: String) throws -> SensitiveBytes {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    static func readAll(path name: [UInt8]) throws -> SensitiveBytes {
+        guard !name.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
+        let path = String(decoding: name, as: UTF8.self)  // for messages only
+        let descriptor = (name + [0]).withUnsafeBufferPointer { terminated -> Int32 in
+            terminated.withMemoryRebound(to: CChar.self) { characters in
+                // Never nil: the buffer holds at least the terminating NUL.
+                guard let base = characters.baseAddress else { return -1 }
+                return open(base, O_RDONLY | O_CLOEXEC)
+            }
+        }
         if descriptor < 0 {
             throw systemError(errno, path: path)
         }

@@ -10,6 +10,8 @@ extension TLSContext {
     /// (CPython's `set_ecdh_curve`).
     public func setKeyExchangeGroup(_ name: String) throws {
         try requireMutable()
+        // OpenSSL would read the name up to a NUL: "prime256v1\0junk" is not a name.
+        guard !name.utf8.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
         var nid = OBJ_sn2nid(name)
         if nid == NID_undef {
             throw TLSError.invalidArgument("unknown elliptic curve name '\(name)'")
@@ -26,13 +28,20 @@ extension TLSContext {
     /// its errno; a file without parameters is OpenSSL's `[PEM: NO_START_LINE]`.
     public func loadDiffieHellmanParameters(path: String) throws {
         try requireMutable()
+        // fopen would stop at a NUL and open a shorter name than the one given.
+        guard !path.utf8.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
         OpenSSLErrorQueue.clear()
         errno = 0
         guard let file = fopen(path, "rb") else {
             let code = errno
-            throw TLSError.system(errno: code, message: String(cString: strerror(code)))
+            throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
         }
         defer { fclose(file) }
+        // fopen opens a directory for reading; CPython's open reports it, as this does.
+        var status = stat()
+        if fstat(fileno(file), &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR {
+            throw TLSError.system(errno: EISDIR, message: String(cString: strerror(EISDIR)), filename: path)
+        }
         guard let bio = BIO_new_fp(file, BIO_NOCLOSE) else {
             throw TLSError.fromQueue("could not read \(path)")
         }

@@ -16,7 +16,7 @@ final class KeyLogFile {
     init(path: String) throws {
         guard let file = fopen(path, "a") else {
             let code = errno
-            throw TLSError.system(errno: code, message: String(cString: strerror(code)))
+            throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
         }
         self.path = path
         self.file = file
@@ -48,13 +48,15 @@ extension TLSContext {
 
     /// Starts (or, with nil, stops) logging every connection's TLS secrets to `path`, appending.
     /// Anyone who can read the file can decrypt the traffic: for debugging only.
+    ///
+    /// As in CPython, logging to the previous file stops first, so after a failure there is none.
     public func setKeyLogPath(_ path: String?) throws {
         try requireMutable()
-        guard let path else {
-            SSL_CTX_set_keylog_callback(sslContext, nil)
-            keyLog = nil
-            return
-        }
+        SSL_CTX_set_keylog_callback(sslContext, nil)
+        keyLog = nil
+        guard let path else { return }
+        // fopen would stop at a NUL and open a shorter name than the one given.
+        guard !path.utf8.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
         keyLog = try KeyLogFile(path: path)
         SSL_CTX_set_keylog_callback(sslContext) { ssl, line in
             // The connection's current context (after an SNI switch, the new one) owns the log.

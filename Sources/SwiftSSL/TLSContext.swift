@@ -212,7 +212,8 @@ public final class TLSContext {
         try setVersionBounds(minimum: nil, maximum: boundValue(version, isMinimum: false))
     }
 
-    private func requireVersionsAdjustable() throws {
+    /// Throws CPython's `ValueError` for a context pinned to one version, whose bounds cannot move.
+    public func requireVersionsAdjustable() throws {
         try requireMutable()
         if protocolSelection.pinnedVersion != nil {
             throw TLSError.invalidArgument(
@@ -220,11 +221,12 @@ public final class TLSContext {
         }
     }
 
-    /// OpenSSL reads 0 as "no bound"; MINIMUM_SUPPORTED as a maximum means "the lowest version",
-    /// and MAXIMUM_SUPPORTED as a minimum "the highest", as in CPython.
+    /// OpenSSL reads 0 as "no bound"; MINIMUM_SUPPORTED as a maximum means "the lowest version
+    /// libssl has" (TLS 1.0 without SSL 3), and MAXIMUM_SUPPORTED as a minimum "the highest", as
+    /// in CPython.
     private func boundValue(_ version: TLSVersion, isMinimum: Bool) -> Int32 {
         switch (version, isMinimum) {
-        case (.minimumSupported, false): return TLSVersion.sslv3.openSSLValue
+        case (.minimumSupported, false): return Int32(CSwiftSSL_MINIMUM_AVAILABLE_VERSION)
         case (.maximumSupported, true): return TLSVersion.tlsv1_3.openSSLValue
         default: return version.openSSLValue
         }
@@ -261,7 +263,7 @@ public final class TLSContext {
         if SSL_CTX_set_cipher_list(sslContext, cipherString) != 1 {
             // CPython drops OpenSSL's detail here and says this.
             _ = OpenSSLErrorQueue.drain()
-            throw TLSError(kind: .ssl, code: TLSError.codeSSL, message: "No cipher can be selected.")
+            throw TLSError.messageOnly("No cipher can be selected.")
         }
     }
 
@@ -334,11 +336,12 @@ public final class TLSContext {
         if file == nil && directory == nil && data == nil {
             throw TLSError(kind: .invalidArgument, message: "cafile, capath and cadata cannot be all omitted")
         }
-        if let file {
-            try addTrustedFileContent(try file.load())
-        }
+        // CPython's order: cadata, then cafile, then capath.
         if let data {
             try addTrustedCertificates(try data.load(), origin: "cadata")
+        }
+        if let file {
+            try addTrustedFileContent(try file.load())
         }
         if let directory {
             OpenSSLErrorQueue.clear()
@@ -367,7 +370,8 @@ public final class TLSContext {
                 // CPython's own words when cadata yields no certificate, without OpenSSL's
                 // library and reason: "no start line" for PEM, "not enough data" for DER.
                 let cause = EncodingSniffer.looksLikePEM(bytes.bytes) ? "no start line" : "not enough data"
-                throw TLSError(kind: .ssl, code: TLSError.codeSSL,
+                // CPython raises it with errno 0.
+                throw TLSError(kind: .ssl, code: 0,
                                message: "\(cause): cadata does not contain a certificate (swiftssl)",
                                openSSLErrors: error.openSSLErrors)
             }
@@ -406,7 +410,7 @@ public final class TLSContext {
         // OpenSSL leaves benign "file not found" entries when a default path is missing.
         OpenSSLErrorQueue.clear()
         for bundle in extraBundles where access(bundle, R_OK) == 0 {
-            try addTrustedCertificates(try FileReader.readAll(path: bundle), origin: "cafile")
+            try addTrustedCertificates(try FileReader.readAll(path: Array(bundle.utf8)), origin: "cafile")
         }
     }
 

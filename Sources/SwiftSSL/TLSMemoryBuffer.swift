@@ -37,7 +37,7 @@ public final class TLSMemoryBuffer {
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer) throws -> Int {
         if sawEOF {
-            throw TLSError(kind: .ssl, code: TLSError.codeSSL, message: "cannot write() after write_eof()")
+            throw TLSError.messageOnly("cannot write() after write_eof()")
         }
         guard bytes.count > 0, let base = bytes.baseAddress else { return 0 }
         guard bytes.count <= Int(Int32.max) else {

@@ -120,7 +120,7 @@ func contextGetMinimumVersion(_ object: PyObjectPointer?, _ vector: FastArgument
 @_cdecl("swiftssl_context_set_minimum_version")
 func contextSetMinimumVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_set_minimum_version", arguments: 1...1) { box, arguments in
-        try box.context.setMinimumVersion(try tlsVersion(arguments.int(0)))
+        try box.context.setMinimumVersion(try tlsVersion(arguments.int(0), for: box.context))
         return newNone()
     }
 }
@@ -135,14 +135,20 @@ func contextGetMaximumVersion(_ object: PyObjectPointer?, _ vector: FastArgument
 @_cdecl("swiftssl_context_set_maximum_version")
 func contextSetMaximumVersion(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_set_maximum_version", arguments: 1...1) { box, arguments in
-        try box.context.setMaximumVersion(try tlsVersion(arguments.int(0)))
+        try box.context.setMaximumVersion(try tlsVersion(arguments.int(0), for: box.context))
         return newNone()
     }
 }
 
-private func tlsVersion(_ raw: Int) throws -> TLSVersion {
+/// The version a `minimum_version` / `maximum_version` assignment names, with CPython's checks
+/// in CPython's order: too large for a C int, a pinned context, then an unknown version (printed
+/// as C's `%x` prints it, so -3 reads 0xfffffffd).
+private func tlsVersion(_ raw: Int, for context: TLSContext) throws -> TLSVersion {
+    if raw > Int(Int32.max) { throw PythonError.overflowError("Option is too long") }
+    try context.requireVersionsAdjustable()
     guard let version = TLSVersion(rawValue: raw) else {
-        throw PythonError.valueError("Unsupported TLS/SSL version 0x\(String(raw, radix: 16))")
+        let printed = String(UInt32(truncatingIfNeeded: raw), radix: 16)
+        throw PythonError.valueError("Unsupported TLS/SSL version 0x\(printed)")
     }
     return version
 }
@@ -185,7 +191,7 @@ func contextSetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
     }
 }
 
-/// `get_ciphers()`: a list of dicts as CPython builds them (the commonly used keys).
+/// `get_ciphers()`: a list of dicts with CPython's keys and values.
 @_cdecl("swiftssl_context_get_ciphers")
 func contextGetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "get_ciphers", arguments: 0...0) { box, _ in
@@ -196,7 +202,12 @@ func contextGetCiphers(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
                 ("protocol", newString(cipher.protocolVersion)),
                 ("description", newString(cipher.description)),
                 ("strength_bits", newInt(cipher.secretBits)),
-                ("alg_bits", newInt(cipher.secretBits)),
+                ("alg_bits", newInt(cipher.algorithmBits)),
+                ("aead", newBool(cipher.isAEAD)),
+                ("symmetric", cipher.symmetricCipher.map(newString) ?? newNone()),
+                ("digest", cipher.digest.map(newString) ?? newNone()),
+                ("kea", cipher.keyExchange.map(newString) ?? newNone()),
+                ("auth", cipher.authentication.map(newString) ?? newNone()),
             ])
         }
     }
@@ -220,13 +231,17 @@ func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArgume
     contextMethod(object, vector, count, "load_verify_locations", arguments: 0...3) { box, arguments in
         let file = try arguments.optional(0).map { try CredentialArguments.source($0, role: "cafile") }
         let directory = try arguments.optional(1).map { try directoryPath($0) }
-        // cadata as str is PEM by definition (as in CPython); bytes may be PEM or DER.
+        // cadata as str is ASCII PEM by definition (as in CPython); bytes may be PEM or DER. As
+        // in CPython, cadata is loaded before cafile and capath.
         if let text = arguments.optional(2), CSwiftSSLPy_IsUnicode(text) != 0 {
             let pemText = try pythonString(text, what: "cadata")
+            guard pemText.utf8.allSatisfy({ $0 < 0x80 }) else {
+                throw PythonError.typeError("cadata should be an ASCII string or a bytes-like object")
+            }
+            try box.context.loadVerifyLocations(pemText: pemText)
             if file != nil || directory != nil {
                 try box.context.loadVerifyLocations(file: file, directory: directory)
             }
-            try box.context.loadVerifyLocations(pemText: pemText)
             return newNone()
         }
         let data = try arguments.optional(2).map { try CredentialArguments.caDataSource($0) }
@@ -235,11 +250,18 @@ func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArgume
     }
 }
 
+/// capath as a str: bytes are decoded as os.fsdecode does, and a name that is not UTF-8 then
+/// fails to encode (UnicodeEncodeError) rather than naming another directory.
 private func directoryPath(_ object: PyObjectPointer) throws -> String {
     let path = try checked(PyOS_FSPath(object))
     defer { CSwiftSSLPy_DecRef(path) }
-    if CSwiftSSLPy_IsUnicode(path) != 0 { return try pythonString(path, what: "capath") }
-    return try withBuffer(path) { String(decoding: UnsafeRawBufferPointer($0), as: UTF8.self) }
+    let text = CSwiftSSLPy_IsUnicode(path) != 0 ? path : try withBuffer(path) { name in
+        try checked(PyUnicode_DecodeFSDefaultAndSize(name.baseAddress?.assumingMemoryBound(to: CChar.self), name.count))
+    }
+    defer { if text != path { CSwiftSSLPy_DecRef(text) } }
+    let directory = try pythonString(text, what: "capath")
+    if directory.utf8.contains(0) { throw PythonError.valueError("embedded null byte") }
+    return directory
 }
 
 @_cdecl("swiftssl_context_set_default_verify_paths")

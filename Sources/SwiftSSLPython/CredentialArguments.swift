@@ -14,15 +14,21 @@ enum CredentialArguments {
     static func source(_ object: PyObjectPointer, role: String) throws -> CredentialSource {
         if CSwiftSSLPy_IsUnicode(object) != 0 {
             // Straight from the str's UTF-8 into a wiped buffer: a Swift String of a PEM key would
-            // be one more copy of it, freed without being cleansed.
-            let bytes = try utf8Bytes(object)
-            if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
-            return .path(try checkedPath(String(decoding: bytes.bytes, as: UTF8.self), role: role))
+            // be one more copy of it, freed without being cleansed. A str with lone surrogates has
+            // no UTF-8; it is no PEM either, but may name a file, as os.fsdecode's names do.
+            if let bytes = try? utf8Bytes(object) {
+                if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
+            } else {
+                PyErr_Clear()
+            }
+            let encoded = try checked(PyUnicode_EncodeFSDefault(object))
+            defer { CSwiftSSLPy_DecRef(encoded) }
+            return try fileSystemPath(encoded)
         }
         if isBytesLike(object) {
             let bytes = try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
             if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
-            return .path(try checkedPath(String(decoding: bytes.bytes, as: UTF8.self), role: role))
+            return try fileSystemPath(object)
         }
         if PyObject_HasAttrString(object, "__fspath__") != 0 {
             let path = try checked(PyOS_FSPath(object))
@@ -99,9 +105,12 @@ enum CredentialArguments {
         return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
     }
 
-    private static func checkedPath(_ path: String, role: String) throws -> String {
-        if path.utf8.contains(0) { throw PythonError.valueError("embedded null byte") }
-        return path
+    /// A file name as the bytes of a bytes-like object, the operating system's own spelling:
+    /// no decoding, so a name that is not UTF-8 opens the file it names and no other.
+    private static func fileSystemPath(_ object: PyObjectPointer) throws -> CredentialSource {
+        let name = try withBuffer(object) { Array(UnsafeRawBufferPointer($0)) }
+        if name.contains(0) { throw PythonError.valueError("embedded null byte") }
+        return .fileSystemPath(name)
     }
 
     private static func containsPEMMarker<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {

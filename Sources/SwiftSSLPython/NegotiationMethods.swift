@@ -2,7 +2,8 @@
 import _swiftssl_c
 import SwiftSSL
 
-/// `_set_alpn_protocols(names)`: a sequence of str.
+/// `_set_alpn_protocols(names)`: an iterable of ASCII str, checked one by one in order as ssl.py
+/// does (`bytes(name, "ascii")`, then the length), so the first bad name decides the error.
 @_cdecl("swiftssl_context_set_alpn_protocols")
 func contextSetALPNProtocols(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "set_alpn_protocols", arguments: 1...1) { box, arguments in
@@ -11,7 +12,15 @@ func contextSetALPNProtocols(_ object: PyObjectPointer?, _ vector: FastArguments
         var names: [String] = []
         for index in 0..<PyList_Size(sequence) {
             guard let item = PyList_GetItem(sequence, index) else { throw PythonError.alreadySet }
-            names.append(try pythonString(item, what: "ALPN protocol"))
+            guard CSwiftSSLPy_IsUnicode(item) != 0 else {
+                throw PythonError.typeError("encoding without a string argument")
+            }
+            // UnicodeEncodeError for a non-ASCII name, as bytes(name, "ascii") raises.
+            let ascii = try checked(PyUnicode_AsASCIIString(item))
+            CSwiftSSLPy_DecRef(ascii)
+            let name = try pythonString(item, what: "ALPN protocol")
+            try TLSContext.checkALPNProtocolName(name)
+            names.append(name)
         }
         try box.context.setALPNProtocols(names)
         return newNone()

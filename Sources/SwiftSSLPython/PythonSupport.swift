@@ -162,11 +162,15 @@ struct Arguments {
     let vector: FastArguments
     let count: Int
     let function: String
+    /// How many arguments the method takes at most: messages name a method's only argument
+    /// "argument" and the others "argument N", as CPython's argument clinic does.
+    let maximumCount: Int
 
     init(_ vector: FastArguments, _ count: Py_ssize_t, function: String, expected: ClosedRange<Int>) throws {
         self.vector = vector
         self.count = count
         self.function = function
+        self.maximumCount = expected.upperBound
         if !expected.contains(count) {
             let wanted = expected.lowerBound == expected.upperBound
                 ? "\(expected.lowerBound)" : "\(expected.lowerBound) to \(expected.upperBound)"
@@ -220,19 +224,25 @@ struct Arguments {
     }
 
     func string(_ index: Int) throws -> String {
-        try pythonString(try object(index), what: "argument \(index + 1) of \(function)()")
+        try pythonString(try object(index), what: argumentName(index))
     }
 
     func optionalString(_ index: Int) throws -> String? {
         guard let object = optional(index) else { return nil }
-        return try pythonString(object, what: "argument \(index + 1) of \(function)()")
+        return try pythonString(object, what: argumentName(index))
+    }
+
+    /// `set_ciphers() argument`, `load_cert_chain() argument 2`: CPython's way of naming one.
+    private func argumentName(_ index: Int) -> String {
+        maximumCount == 1 ? "\(function)() argument" : "\(function)() argument \(index + 1)"
     }
 }
 
 /// The text of a str; TypeError for anything else.
 func pythonString(_ object: PyObjectPointer, what: String) throws -> String {
     guard CSwiftSSLPy_IsUnicode(object) != 0 else {
-        throw PythonError.typeError("\(what) must be str, not \(typeName(object))")
+        let type = CSwiftSSLPy_IsNone(object) != 0 ? "None" : typeName(object)
+        throw PythonError.typeError("\(what) must be str, not \(type)")
     }
     var size: Py_ssize_t = 0
     guard let pointer = PyUnicode_AsUTF8AndSize(object, &size) else { throw PythonError.alreadySet }

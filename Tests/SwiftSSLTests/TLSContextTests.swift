@@ -104,6 +104,72 @@ final class TLSContextTests: XCTestCase {
         }
     }
 
+    func testCiphersCarryCPythonsGetCiphersFields() throws {
+        let context = try TLSContext(protocol: .tls)
+        try context.setCiphers("ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA")
+        let byName = Dictionary(uniqueKeysWithValues: context.ciphers.map { ($0.name, $0) })
+        let gcm = try XCTUnwrap(byName["ECDHE-RSA-AES128-GCM-SHA256"])
+        XCTAssertTrue(gcm.isAEAD)
+        XCTAssertEqual(gcm.symmetricCipher, "aes-128-gcm")
+        XCTAssertNil(gcm.digest)
+        XCTAssertEqual(gcm.keyExchange, "kx-ecdhe")
+        XCTAssertEqual(gcm.authentication, "auth-rsa")
+        let cbc = try XCTUnwrap(byName["AES256-SHA"])
+        XCTAssertFalse(cbc.isAEAD)
+        XCTAssertEqual(cbc.digest, "sha1")
+        XCTAssertEqual(cbc.keyExchange, "kx-rsa")
+        XCTAssertFalse(cbc.description.hasSuffix("\n"))
+        XCTAssertTrue(cbc.description.hasSuffix("Mac=SHA1"))
+    }
+
+    func testPinnedBoundsAreRefusedBeforeTheVersionIsLookedAt() throws {
+        XCTAssertThrowsError(try TLSContext(protocol: .tlsv1_2).requireVersionsAdjustable())
+        XCTAssertNoThrow(try TLSContext(protocol: .tls).requireVersionsAdjustable())
+        let context = try TLSContext(protocol: .tls)
+        try context.setMaximumVersion(.minimumSupported)
+        XCTAssertEqual(context.maximumVersion, .tlsv1)  // libssl has no SSL 3
+    }
+
+    func testMessageOnlyErrorsHaveNoErrorNumber() throws {
+        let context = try TLSContext(protocol: .tls)
+        XCTAssertThrowsError(try context.setCiphers("NOT-A-CIPHER")) { error in
+            XCTAssertEqual((error as? TLSError)?.isMessageOnly, true)
+        }
+    }
+
+    func testANameWithANulIsRefusedWhereOpenSSLWouldCutIt() throws {
+        let context = try TLSContext(protocol: .tlsServer)
+        let directory = NSTemporaryDirectory() + "swiftssl-nul-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for attempt in [{ try context.setKeyLogPath(directory + "/a.log\0junk") },
+                        { try context.setKeyExchangeGroup("prime256v1\0junk") },
+                        { try context.loadDiffieHellmanParameters(path: directory + "/dh.pem\0junk") },
+                        { try context.loadCertificateChain(certificate: .path(TestPKI.leafChain + "\0junk")) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertEqual((error as? TLSError)?.kind, .invalidArgument)
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), [])
+    }
+
+    func testAFileNameThatIsNotUTF8IsOpenedByItsBytes() throws {
+        let directory = NSTemporaryDirectory() + "swiftssl-name-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let name = Array((directory + "/root-").utf8) + [0xFF] + Array(".pem".utf8)
+        let content = try Data(contentsOf: URL(fileURLWithPath: TestPKI.rootCertificate))
+        let descriptor = (name + [0]).withUnsafeBufferPointer {
+            $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o600) }
+        }
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        _ = content.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.loadVerifyLocations(file: .fileSystemPath(name))
+        XCTAssertEqual(context.trustStoreStatistics.certificates, 1)
+    }
+
     func testMissingFileIsSystemErrorWithErrno() throws {
         let context = try TLSContext(protocol: .tlsServer)
         XCTAssertThrowsError(try context.loadCertificateChain(certificate: .path("/nonexistent/cert.pem"))) { error in

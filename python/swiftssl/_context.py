@@ -1,5 +1,6 @@
 """SSLContext: CPython 3.11's public surface over the native ``_SSLContext``."""
 
+import contextlib
 import operator
 import os
 import sys
@@ -11,6 +12,17 @@ from ._constants import (
     PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, CERT_NONE, CERT_REQUIRED,
     Options, TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
 )
+
+
+@contextlib.contextmanager
+def _naming_the_file(path):
+    """An OSError about the file names it as the caller gave it (bytes, a Path), as CPython's do."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None:
+            error.filename = path
+        raise
 
 
 def _encode_hostname(hostname):
@@ -43,7 +55,7 @@ class SSLContext(_swiftssl._SSLContext):
                 "ssl.SSLContext() without protocol argument is deprecated.",
                 category=DeprecationWarning, stacklevel=2)
             protocol = PROTOCOL_TLS
-        return super().__new__(cls, int(protocol))
+        return super().__new__(cls, operator.index(protocol))
 
     def __init__(self, protocol=None, *args, **kwargs):
         self._sni_callback = None
@@ -101,11 +113,18 @@ class SSLContext(_swiftssl._SSLContext):
 
     def set_ecdh_curve(self, name):
         """Restricts ECDHE key exchange to the named curve (``"prime256v1"``, ``"X25519"``...)."""
-        self._set_ecdh_curve(os.fsdecode(name))
+        try:
+            self._set_ecdh_curve(os.fsdecode(name))
+        except ValueError as error:
+            if not str(error).startswith("unknown elliptic curve name"):
+                raise
+            # CPython shows the name as given: b'bogus' for bytes.
+            raise ValueError(f"unknown elliptic curve name {name!r}") from None
 
     def load_dh_params(self, path):
         """Loads Diffie-Hellman parameters (PEM) for DHE cipher suites from ``path``."""
-        self._load_dh_params(os.fsdecode(path))
+        with _naming_the_file(path):
+            self._load_dh_params(os.fsdecode(path))
 
     @property
     def num_tickets(self):
@@ -114,7 +133,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @num_tickets.setter
     def num_tickets(self, value):
-        self._set_num_tickets(value)
+        self._set_num_tickets(operator.index(value))
 
     @property
     def _msg_callback(self):
@@ -140,7 +159,10 @@ class SSLContext(_swiftssl._SSLContext):
 
     @keylog_filename.setter
     def keylog_filename(self, path):
-        self._set_keylog_filename(None if path is None else os.fsdecode(path))
+        # As in CPython, the old file is let go first: after a failure no file is set.
+        self._keylog_filename = None
+        with _naming_the_file(path):
+            self._set_keylog_filename(None if path is None else os.fsdecode(path))
         self._keylog_filename = path
 
     def get_ca_certs(self, binary_form=False):
@@ -157,7 +179,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @verify_mode.setter
     def verify_mode(self, value):
-        self._set_verify_mode(int(value))
+        self._set_verify_mode(operator.index(value))
 
     @property
     def check_hostname(self):
@@ -181,7 +203,10 @@ class SSLContext(_swiftssl._SSLContext):
 
     @verify_flags.setter
     def verify_flags(self, value):
-        self._set_verify_flags(int(value))
+        # CPython parses an unsigned long without a range check: an int, taken modulo 2**64.
+        if not isinstance(value, int):
+            raise TypeError(f"argument must be int, not {'None' if value is None else type(value).__name__}")
+        self._set_verify_flags(value & 0xFFFF_FFFF_FFFF_FFFF)
 
     @property
     def options(self):
@@ -197,7 +222,10 @@ class SSLContext(_swiftssl._SSLContext):
 
     @minimum_version.setter
     def minimum_version(self, value):
-        self._set_minimum_version(int(value))
+        if value == TLSVersion.SSLv3:
+            # As ssl.py does, even where the assignment then fails.
+            self.options &= ~Options.OP_NO_SSLv3
+        self._set_minimum_version(operator.index(value))
 
     @property
     def maximum_version(self):
@@ -205,11 +233,15 @@ class SSLContext(_swiftssl._SSLContext):
 
     @maximum_version.setter
     def maximum_version(self, value):
-        self._set_maximum_version(int(value))
+        self._set_maximum_version(operator.index(value))
 
     @property
     def security_level(self):
         return self._get_security_level()
+
+    @security_level.setter
+    def security_level(self, value):
+        raise AttributeError("attribute 'security_level' of '_ssl._SSLContext' objects is not writable")
 
     @property
     def sni_callback(self):
@@ -219,12 +251,25 @@ class SSLContext(_swiftssl._SSLContext):
     def sni_callback(self, callback):
         if self.protocol == PROTOCOL_TLS_CLIENT:
             raise ValueError("sni_callback cannot be set on TLS_CLIENT context")
+        # As in CPython, the old callback goes first: a refused one leaves none set.
+        self._set_sni_callback(None)
+        self._sni_callback = None
         self._set_sni_callback(callback)
         self._sni_callback = callback
 
     def set_servername_callback(self, server_name_callback):
-        """Deprecated alias of ``sni_callback`` that passes the name through unchanged."""
-        self.sni_callback = server_name_callback
+        """The older form of ``sni_callback``: the callback gets the name through
+        ``_encode_hostname``, as ssl.py's does."""
+        if server_name_callback is None:
+            self.sni_callback = None
+            return
+        if not callable(server_name_callback):
+            raise TypeError("not a callable object")
+
+        def shim_cb(sslobj, servername, sslctx):
+            return server_name_callback(sslobj, _encode_hostname(servername), sslctx)
+
+        self.sni_callback = shim_cb
 
 
 def _message_callback_adapter(callback):

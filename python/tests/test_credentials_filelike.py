@@ -266,3 +266,60 @@ def test_hostile_readers_do_not_kill_the_process(tmp_path):
     assert len(lines) == 3 * 8 + 1
     assert not any(line.endswith("accepted") for line in lines), lines
     assert lines[0] == "certfile RuntimeError" and lines[1] == "certfile TypeError"
+
+
+# -- paths and cadata as CPython takes them (found by test_credential_loading_differential.py) ----
+@pytest.mark.parametrize("form", ["str", "bytes", "PathLike"])
+def test_a_file_name_that_is_not_utf8_opens_that_file(form, server_cert, tmp_path):
+    """os.fsdecode turns b"\\xff" into "\\udcff": such a name must open the file it names (it
+    used to raise UnicodeEncodeError, or for bytes open "\\ufffd" instead)."""
+    import pathlib
+    name = os.path.join(os.fsencode(tmp_path), b"chain-\xff.pem")
+    with open(name, "wb") as file:
+        file.write(server_cert.combined_pem)
+    # A file at the name a U+FFFD substitution would give: it must not be the one opened.
+    (tmp_path / "chain-\ufffd.pem").write_bytes(b"not this one")
+    argument = {"str": os.fsdecode(name), "bytes": name, "PathLike": pathlib.Path(os.fsdecode(name))}[form]
+    for module in (swiftssl, ssl):
+        module.SSLContext(module.PROTOCOL_TLS_SERVER).load_cert_chain(argument)
+        module.SSLContext(module.PROTOCOL_TLS_CLIENT).load_verify_locations(argument)
+
+
+def test_cadata_is_loaded_before_cafile_as_in_cpython(root_ca, tmp_path):
+    """A missing cafile with good cadata: CPython has loaded cadata by the time it fails."""
+    missing = str(tmp_path / "missing.pem")
+    stats = []
+    for module in (swiftssl, ssl):
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        with pytest.raises(FileNotFoundError):
+            context.load_verify_locations(missing, cadata=root_ca.cert_pem.decode())
+        stats.append(context.cert_store_stats())
+    assert stats[0] == stats[1] == {"x509": 1, "crl": 0, "x509_ca": 1}
+
+
+@pytest.mark.parametrize("module", [swiftssl, ssl], ids=["swiftssl", "stdlib"])
+def test_cadata_str_must_be_ascii(module, root_ca):
+    context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+    with pytest.raises(TypeError, match="cadata should be an ASCII string or a bytes-like object"):
+        context.load_verify_locations(cadata=root_ca.cert_pem.decode() + "\xe9")
+    assert context.cert_store_stats()["x509"] == 0
+
+
+@pytest.mark.parametrize("module", [swiftssl, ssl], ids=["swiftssl", "stdlib"])
+def test_a_nul_in_capath_or_a_dh_params_path_is_value_error(module, tmp_path):
+    with pytest.raises(ValueError, match="embedded null byte"):
+        module.SSLContext(module.PROTOCOL_TLS_CLIENT).load_verify_locations(capath=str(tmp_path) + "/x\0")
+    with pytest.raises(ValueError, match="embedded null byte"):
+        module.SSLContext(module.PROTOCOL_TLS_SERVER).load_dh_params(str(tmp_path) + "/x\0")
+
+
+@pytest.mark.parametrize("module", [swiftssl, ssl], ids=["swiftssl", "stdlib"])
+def test_load_dh_params_oserrors_name_the_file(module, tmp_path):
+    context = module.SSLContext(module.PROTOCOL_TLS_SERVER)
+    missing = str(tmp_path / "missing.pem")
+    with pytest.raises(FileNotFoundError) as raised:
+        context.load_dh_params(missing)
+    assert raised.value.filename == missing and missing in str(raised.value)
+    with pytest.raises(IsADirectoryError) as raised:
+        context.load_dh_params(str(tmp_path))
+    assert raised.value.filename == str(tmp_path)
