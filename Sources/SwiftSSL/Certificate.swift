@@ -46,7 +46,17 @@ public final class Certificate {
     /// DER certificates. Throws when there is none, or when a block is malformed.
     public static func parseAll(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
         if EncodingSniffer.looksLikePEM(bytes) {
-            return try parseAllPEM(bytes)
+            return try parseAllPEM(bytes, trustedFirst: false)
+        }
+        return try parseAllDER(bytes)
+    }
+
+    /// A certificate chain as OpenSSL's `SSL_CTX_use_certificate_chain_file` reads one (CPython's
+    /// `load_cert_chain`): like ``parseAll(_:)``, except that the first PEM block may also be a
+    /// `TRUSTED CERTIFICATE` (`openssl x509 -trustout`), whose trust settings are kept.
+    public static func parseChain(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
+        if EncodingSniffer.looksLikePEM(bytes) {
+            return try parseAllPEM(bytes, trustedFirst: true)
         }
         return try parseAllDER(bytes)
     }
@@ -62,12 +72,14 @@ public final class Certificate {
         }
     }
 
-    static func parseAllPEM(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
+    static func parseAllPEM(_ bytes: UnsafeRawBufferPointer, trustedFirst: Bool) throws -> [Certificate] {
         try ReadOnlyBIO.with(bytes) { bio in
             var certificates: [Certificate] = []
             while true {
                 OpenSSLErrorQueue.clear()
-                guard let x509 = PEM_read_bio_X509(bio, nil, nil, nil) else {
+                let read = trustedFirst && certificates.isEmpty
+                    ? PEM_read_bio_X509_AUX(bio, nil, nil, nil) : PEM_read_bio_X509(bio, nil, nil, nil)
+                guard let x509 = read else {
                     let entries = OpenSSLErrorQueue.drain()
                     // Running out of blocks ends the loop; anything else is a malformed block.
                     let endOfInput = entries.last.map {

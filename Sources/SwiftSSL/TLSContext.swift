@@ -298,7 +298,7 @@ public final class TLSContext {
     func installCertificateChain(certificateBytes: SensitiveBytes, keyBytes: SensitiveBytes, password: PasswordSource?) throws {
         let chain: [Certificate]
         do {
-            chain = try Certificate.parseAll(certificateBytes.bytes)
+            chain = try Certificate.parseChain(certificateBytes.bytes)
         } catch let error as TLSError {
             throw TLSError.pemLibrary(error.openSSLErrors)
         }

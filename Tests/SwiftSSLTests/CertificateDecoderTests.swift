@@ -68,7 +68,7 @@ final class CertificateDecoderTests: XCTestCase {
             let info: CertificateInfo
             do {
                 // _test_decode_cert reads the first PEM certificate; key-only files fail there too.
-                guard let certificate = try contents.withUnsafeBytes({ try Certificate.parseAllPEM($0) }).first else {
+                guard let certificate = try contents.withUnsafeBytes({ try Certificate.parseAllPEM($0, trustedFirst: false) }).first else {
                     throw TLSError.invalidArgument("no certificate")
                 }
                 info = try certificate.info

@@ -16,6 +16,7 @@ import operator
 import os
 import pathlib
 import ssl as stdlib_ssl
+import sys
 import tempfile
 import warnings
 
@@ -306,6 +307,11 @@ KNOWN_DIFFERENCES = {
         and not _is_c_int(argument)
         or name == "options" and hasattr(argument, "__index__")
         and not _is_c_int(operator.index(argument), 0, 2**63)),
+    # 3.12 parses `options` as a uint64 that must be an int: its TypeError reads "argument must be
+    # int, not X", also for objects with __index__, which swiftssl (like 3.11) takes.
+    "options types on 3.12+": lambda name, argument, ours, theirs: (
+        name == "options" and sys.version_info >= (3, 12) and theirs[0] == "TypeError"
+        and ours[0] in ("TypeError", "returned")),
     # set_ecdh_curve of a name OpenSSL knows that is no curve ("RSA", "sha256"): OpenSSL fails
     # without saying why; CPython says SSLError(0, "unknown error"), swiftssl SSLError(1, "could
     # not set the key exchange group") (README, "Differences").

@@ -471,12 +471,6 @@ def key_file_read_before_the_chain_is_parsed(step):
         and failed(step.ours[0]) and step.ours[0][0] in ("FileNotFoundError", "IsADirectoryError")
 
 
-def trusted_certificate_first_in_a_chain(step):
-    """A chain whose first certificate is labelled TRUSTED CERTIFICATE: CPython's OpenSSL
-    (PEM_read_bio_X509_AUX) takes it as the certificate; swiftssl skips it."""
-    return step.name == "load_cert_chain" and b"-----BEGIN TRUSTED CERTIFICATE-----" in step.data(0)
-
-
 def chain_pem_errors(step):
     """A PEM error after the chain's first certificate (a cut or broken block): CPython raises
     OpenSSL's ("[PEM: BAD_END_LINE] bad end line", or "unknown error" when OpenSSL queued none, as
@@ -518,7 +512,7 @@ def extra_system_bundle(step):
 APP_ENGINE_BUNDLE = "/etc/ca-certificates.crt"
 # The narrow explanations first, so that the events name them; the broad ones last.
 KNOWN_DIFFERENCES = [capath_argument_checks, cadata_all_or_nothing, cafile_read_as_der,
-                     key_file_read_before_the_chain_is_parsed, trusted_certificate_first_in_a_chain,
+                     key_file_read_before_the_chain_is_parsed,
                      chain_pem_errors, load_dh_params_errors, extra_system_bundle, non_utf8_capath_or_dh_params,
                      nul_byte_in_a_file, failed_load_cert_chain_changes_nothing]
 

@@ -323,3 +323,22 @@ def test_load_dh_params_oserrors_name_the_file(module, tmp_path):
     with pytest.raises(IsADirectoryError) as raised:
         context.load_dh_params(str(tmp_path))
     assert raised.value.filename == str(tmp_path)
+
+
+def test_a_chain_may_start_with_a_trusted_certificate_block_as_in_cpython(server_cert, tmp_path):
+    """`openssl x509 -trustout` writes TRUSTED CERTIFICATE; OpenSSL's chain reader takes it first."""
+    import base64
+    import subprocess
+    certificate_path, key_path = server_cert.write(tmp_path, "server")
+    trusted = subprocess.run(["openssl", "x509", "-in", certificate_path, "-trustout", "-addtrust", "serverAuth"],
+                             check=True, capture_output=True).stdout
+    assert trusted.startswith(b"-----BEGIN TRUSTED CERTIFICATE-----")
+    chain = tmp_path / "trusted-chain.pem"
+    chain.write_bytes(trusted)
+    for module in (swiftssl, ssl):
+        module.SSLContext(module.PROTOCOL_TLS_SERVER).load_cert_chain(chain, key_path)
+    # Only the first block: CPython's reader takes later ones as CERTIFICATE only.
+    chain.write_bytes(server_cert.cert_pem + trusted)
+    outcomes = [outcome(lambda: module.SSLContext(module.PROTOCOL_TLS_SERVER).load_cert_chain(chain, key_path))
+                for module in (swiftssl, ssl)]
+    assert outcomes[0]["ok"] == outcomes[1]["ok"]
