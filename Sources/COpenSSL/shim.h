@@ -33,6 +33,9 @@ static const uint64_t CSwiftSSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEXPEC
 static const uint64_t CSwiftSSL_OP_ENABLE_KTLS = SSL_OP_ENABLE_KTLS;
 static const uint64_t CSwiftSSL_OP_LEGACY_SERVER_CONNECT = SSL_OP_LEGACY_SERVER_CONNECT;
 
+// OpenSSL's reason for "PEM lib" (ERR_LIB_PEM with the common-reason flag: a macro expression).
+static const int CSwiftSSL_R_PEM_LIB = ERR_R_PEM_LIB;
+
 // The lowest protocol version this libssl was built with (CPython's PY_PROTO_MINIMUM_AVAILABLE).
 #ifdef OPENSSL_NO_SSL3
 static const int CSwiftSSL_MINIMUM_AVAILABLE_VERSION = TLS1_VERSION;

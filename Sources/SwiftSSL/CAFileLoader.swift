@@ -13,11 +13,7 @@ extension TLSContext {
         try ReadOnlyBIO.with(bytes) { bio in
             OpenSSLErrorQueue.clear()
             guard let infos = CSwiftSSL_PEM_X509_INFO_read_bio(bio, nil, nil) else {
-                let entries = OpenSSLErrorQueue.drain()
-                throw TLSError(
-                    kind: .ssl, code: TLSError.codeSSL,
-                    message: TLSError.formatMessage(library: "X509", reason: nil, text: "PEM lib"),
-                    library: "X509", reason: nil, openSSLErrors: entries)
+                throw TLSError.pemLibrary(library: "X509", OpenSSLErrorQueue.drain())
             }
             defer { CSwiftSSL_sk_X509_INFO_pop_free(infos) }
             let store = SSL_CTX_get_cert_store(sslContext)
@@ -35,11 +31,7 @@ extension TLSContext {
                 }
             }
             if added == 0 {
-                throw TLSError(
-                    kind: .ssl, code: TLSError.codeSSL,
-                    message: TLSError.formatMessage(library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND",
-                                                    text: "no certificate or crl found"),
-                    library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND")
+                throw TLSError.noCertificateOrCRLFound
             }
         }
     }

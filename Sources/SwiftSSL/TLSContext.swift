@@ -356,11 +356,7 @@ public final class TLSContext {
         if bytes.bytes.isEmpty {
             // CPython: empty cadata is a ValueError; an empty CA file is OpenSSL's SSLError.
             if origin == "cadata" { throw TLSError.invalidArgument("Empty certificate data") }
-            throw TLSError(
-                kind: .ssl, code: TLSError.codeSSL,
-                message: TLSError.formatMessage(library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND",
-                                                text: "no certificate or crl found"),
-                library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND")
+            throw TLSError.noCertificateOrCRLFound
         }
         let certificates: [Certificate]
         do {

@@ -51,6 +51,9 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     public var openSSLErrors: [OpenSSLErrorEntry]
     /// The file a ``Kind/system`` error is about, when the call opened one by name.
     public var filename: String?
+    /// OpenSSL's reason number (`ERR_GET_REASON`) of the error the message names, when OpenSSL
+    /// named one: CPython's errno for an OpenSSL failure outside a connection (loading a chain).
+    public var openSSLReason: Int32?
     /// For certificate text that is not UTF-8: its bytes, so that Python can raise the
     /// `UnicodeDecodeError` CPython raises for them (decoding them again, strictly).
     public var undecodableText: [UInt8]?
@@ -77,7 +80,8 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     // CPython's numbering of SSL error kinds (`PY_SSL_ERROR_*`), used as the exception's errno.
-    static let codeSSL: Int32 = 1
+    /// `PY_SSL_ERROR_SSL` (1): the ``code`` of an OpenSSL failure on a connection.
+    public static let codeSSL: Int32 = 1
     static let codeWantRead: Int32 = 2
     static let codeWantWrite: Int32 = 3
     static let codeSyscall: Int32 = 5
@@ -130,18 +134,38 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
         guard let last = entries.last else {
             return TLSError(kind: kind, code: codeSSL, message: fallback, openSSLErrors: entries)
         }
-        return TLSError(
+        var error = TLSError(
             kind: kind, code: codeSSL,
             message: formatMessage(library: last.library, reason: last.reason, text: last.text),
             library: last.library, reason: last.reason, openSSLErrors: entries)
+        error.openSSLReason = last.reasonCode
+        return error
     }
 
     /// CPython's report for any certificate or key file OpenSSL cannot read: `[SSL] PEM lib`.
     static func pemLibrary(_ entries: [OpenSSLErrorEntry]) -> TLSError {
-        TLSError(
+        pemLibrary(library: "SSL", entries)
+    }
+
+    /// `[LIB] PEM lib`: OpenSSL's `ERR_R_PEM_LIB` raised by `library`.
+    static func pemLibrary(library: String, _ entries: [OpenSSLErrorEntry]) -> TLSError {
+        var error = TLSError(
             kind: .ssl, code: codeSSL,
-            message: formatMessage(library: "SSL", reason: nil, text: "PEM lib"),
-            library: "SSL", reason: nil, openSSLErrors: entries)
+            message: formatMessage(library: library, reason: nil, text: "PEM lib"),
+            library: library, reason: nil, openSSLErrors: entries)
+        error.openSSLReason = CSwiftSSL_R_PEM_LIB
+        return error
+    }
+
+    /// `[X509: NO_CERTIFICATE_OR_CRL_FOUND]`: a CA file with nothing OpenSSL could load.
+    static var noCertificateOrCRLFound: TLSError {
+        var error = TLSError(
+            kind: .ssl, code: codeSSL,
+            message: formatMessage(library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND",
+                                   text: "no certificate or crl found"),
+            library: "X509", reason: "NO_CERTIFICATE_OR_CRL_FOUND")
+        error.openSSLReason = X509_R_NO_CERTIFICATE_OR_CRL_FOUND
+        return error
     }
 
     /// CPython's layout: `[SSL: REASON] text (location)`; swiftssl names itself as the location.

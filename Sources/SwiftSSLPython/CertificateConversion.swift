@@ -4,6 +4,11 @@ import SwiftSSL
 /// Builds the dict CPython's `getpeercert()` returns from a decoded certificate, key by key in
 /// CPython's order; optional keys appear only when the certificate has them.
 enum CertificateConversion {
+    /// The dict of `certificate`; decoding errors carry CPython's error numbers.
+    static func dictionary(of certificate: Certificate) throws -> PyObjectPointer {
+        try withSetSSLErrorNumbers { try dictionary(certificate.info) }
+    }
+
     static func dictionary(_ info: CertificateInfo) throws -> PyObjectPointer {
         let dict = try checked(PyDict_New())
         do {

@@ -210,7 +210,7 @@ func connectionGetPeerCert(_ object: PyObjectPointer?, _ vector: FastArguments, 
         if box.connection.context.verifyMode == .none {
             return PyDict_New()
         }
-        return try CertificateConversion.dictionary(certificate.info)
+        return try CertificateConversion.dictionary(of: certificate)
     }
 }
 

@@ -28,7 +28,9 @@ func contextMethod(
 ) -> PyObjectPointer? {
     pythonEntry {
         let box = try unwrapNative(object, kind: SwiftSSLKindContext, as: ContextBox.self)
-        return try body(box, try Arguments(vector, count, function: name, expected: expected))
+        return try withSetSSLErrorNumbers {
+            try body(box, try Arguments(vector, count, function: name, expected: expected))
+        }
     }
 }
 
@@ -282,7 +284,7 @@ func contextGetCACerts(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
             if binary {
                 return try checked(certificate.derBytes.withUnsafeBytes(newBytes))
             }
-            return try CertificateConversion.dictionary(certificate.info)
+            return try CertificateConversion.dictionary(of: certificate)
         }
     }
 }

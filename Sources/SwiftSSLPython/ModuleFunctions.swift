@@ -110,7 +110,7 @@ func moduleTestDecodeCert(_ module: PyObjectPointer?, _ vector: FastArguments, _
         guard let first = try Certificate.firstInPEM(bytes.bytes) else {
             throw TLSError.messageOnly("Error decoding PEM-encoded file")
         }
-        return try CertificateConversion.dictionary(first.info)
+        return try CertificateConversion.dictionary(of: first)
     }
 }
 

@@ -55,6 +55,18 @@ func raise(_ error: Error) {
     }
 }
 
+/// Runs `body`, numbering its OpenSSL failures as CPython's `_setSSLError` does for everything
+/// but a connection's I/O (loading credentials, decoding a certificate): errno is the reason
+/// number of the error the message names, 0 when OpenSSL named none.
+func withSetSSLErrorNumbers<Result>(_ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch var error as TLSError where error.kind == .ssl && error.code == TLSError.codeSSL {
+        error.code = error.openSSLReason ?? 0
+        throw error
+    }
+}
+
 private func raiseTLSError(_ error: TLSError) {
     if let text = error.undecodableText {
         // CPython's PyUnicode_FromStringAndSize on the same bytes: its UnicodeDecodeError exactly.

@@ -313,7 +313,7 @@ KNOWN_DIFFERENCES = {
         name == "options" and sys.version_info >= (3, 12) and theirs[0] == "TypeError"
         and ours[0] in ("TypeError", "returned")),
     # set_ecdh_curve of a name OpenSSL knows that is no curve ("RSA", "sha256"): OpenSSL fails
-    # without saying why; CPython says SSLError(0, "unknown error"), swiftssl SSLError(1, "could
+    # without saying why; CPython says SSLError(0, "unknown error"), swiftssl SSLError(0, "could
     # not set the key exchange group") (README, "Differences").
     "set_ecdh_curve of a name that is no curve": lambda name, argument, ours, theirs: (
         name == "set_ecdh_curve" and ours[0] == "SSLError" and theirs == ("SSLError", 0, "unknown error")),

@@ -342,3 +342,21 @@ def test_a_chain_may_start_with_a_trusted_certificate_block_as_in_cpython(server
     outcomes = [outcome(lambda: module.SSLContext(module.PROTOCOL_TLS_SERVER).load_cert_chain(chain, key_path))
                 for module in (swiftssl, ssl)]
     assert outcomes[0]["ok"] == outcomes[1]["ok"]
+
+
+def test_loading_errors_carry_openssls_reason_as_errno_like_cpython(tmp_path):
+    """CPython's _setSSLError: errno is the reason number of the error the message names (here
+    [SSL] PEM lib, [X509: NO_CERTIFICATE_OR_CRL_FOUND]), 0 when OpenSSL named none."""
+    garbage, empty = tmp_path / "garbage.pem", tmp_path / "empty.pem"
+    garbage.write_bytes(b"not PEM\n")
+    empty.write_bytes(b"")
+    calls = [lambda m: m.SSLContext(m.PROTOCOL_TLS_SERVER).load_cert_chain(garbage),
+             lambda m: m.SSLContext(m.PROTOCOL_TLS_CLIENT).load_verify_locations(empty),
+             lambda m: m.SSLContext(m.PROTOCOL_TLS_SERVER).set_ecdh_curve("RSA")]
+    for call in calls:
+        numbers = []
+        for module in (swiftssl, ssl):
+            with pytest.raises(ssl.SSLError) as raised:
+                call(module)
+            numbers.append(raised.value.errno)
+        assert numbers[0] == numbers[1]
