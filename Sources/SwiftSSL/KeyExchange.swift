@@ -27,12 +27,22 @@ extension TLSContext {
     /// for DHE cipher suites (CPython's `load_dh_params`). A missing file is a system error with
     /// its errno; a file without parameters is OpenSSL's `[PEM: NO_START_LINE]`.
     public func loadDiffieHellmanParameters(path: String) throws {
+        try loadDiffieHellmanParameters(pathName: Array(path.utf8))
+    }
+
+    /// ``loadDiffieHellmanParameters(path:)`` with the file named by the bytes the operating
+    /// system sees, for names that are not UTF-8.
+    public func loadDiffieHellmanParameters(pathName: [UInt8]) throws {
         try requireMutable()
         // fopen would stop at a NUL and open a shorter name than the one given.
-        guard !path.utf8.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
+        guard !pathName.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
+        let path = String(decoding: pathName, as: UTF8.self)  // for messages
         OpenSSLErrorQueue.clear()
         errno = 0
-        guard let file = fopen(path, "rb") else {
+        let opened = (pathName + [0]).withUnsafeBufferPointer { terminated in
+            terminated.withMemoryRebound(to: CChar.self) { name in name.baseAddress.flatMap { fopen($0, "rb") } }
+        }
+        guard let file = opened else {
             let code = errno
             throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
         }

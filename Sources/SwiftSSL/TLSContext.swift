@@ -332,6 +332,14 @@ public final class TLSContext {
     public func loadVerifyLocations(
         file: CredentialSource? = nil, directory: String? = nil, data: CredentialSource? = nil
     ) throws {
+        try loadVerifyLocations(file: file, directoryName: directory.map { Array($0.utf8) }, data: data)
+    }
+
+    /// ``loadVerifyLocations(file:directory:data:)`` with the directory named by the bytes the
+    /// operating system sees, for names that are not UTF-8.
+    public func loadVerifyLocations(
+        file: CredentialSource? = nil, directoryName directory: [UInt8]?, data: CredentialSource? = nil
+    ) throws {
         try requireMutable()
         if file == nil && directory == nil && data == nil {
             throw TLSError(kind: .invalidArgument, message: "cafile, capath and cadata cannot be all omitted")
@@ -344,9 +352,13 @@ public final class TLSContext {
             try addTrustedFileContent(try file.load())
         }
         if let directory {
+            guard !directory.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
             OpenSSLErrorQueue.clear()
-            if SSL_CTX_load_verify_locations(sslContext, nil, directory) != 1 {
-                throw TLSError.fromQueue("could not load CA directory \(directory)")
+            let loaded = (directory + [0]).withUnsafeBufferPointer { terminated -> Int32 in
+                terminated.withMemoryRebound(to: CChar.self) { SSL_CTX_load_verify_locations(sslContext, nil, $0.baseAddress) }
+            }
+            if loaded != 1 {
+                throw TLSError.fromQueue("could not load CA directory \(String(decoding: directory, as: UTF8.self))")
             }
         }
     }

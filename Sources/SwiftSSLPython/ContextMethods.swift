@@ -232,38 +232,41 @@ func contextLoadCertChain(_ object: PyObjectPointer?, _ vector: FastArguments, _
 func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "load_verify_locations", arguments: 0...3) { box, arguments in
         let file = try arguments.optional(0).map { try CredentialArguments.source($0, role: "cafile") }
-        let directory = try arguments.optional(1).map { try directoryPath($0) }
+        let directory = try arguments.optional(1).map { try directoryName($0) }
         // cadata as str is ASCII PEM by definition (as in CPython); bytes may be PEM or DER. As
         // in CPython, cadata is loaded before cafile and capath.
         if let text = arguments.optional(2), CSwiftSSLPy_IsUnicode(text) != 0 {
-            let pemText = try pythonString(text, what: "cadata")
-            guard pemText.utf8.allSatisfy({ $0 < 0x80 }) else {
+            guard let ascii = PyUnicode_AsASCIIString(text) else {
+                PyErr_Clear()
                 throw PythonError.typeError("cadata should be an ASCII string or a bytes-like object")
             }
+            CSwiftSSLPy_DecRef(ascii)
+            let pemText = try pythonString(text, what: "cadata")
             try box.context.loadVerifyLocations(pemText: pemText)
             if file != nil || directory != nil {
-                try box.context.loadVerifyLocations(file: file, directory: directory)
+                try box.context.loadVerifyLocations(file: file, directoryName: directory)
             }
             return newNone()
         }
         let data = try arguments.optional(2).map { try CredentialArguments.caDataSource($0) }
-        try box.context.loadVerifyLocations(file: file, directory: directory, data: data)
+        try box.context.loadVerifyLocations(file: file, directoryName: directory, data: data)
         return newNone()
     }
 }
 
-/// capath as a str: bytes are decoded as os.fsdecode does, and a name that is not UTF-8 then
-/// fails to encode (UnicodeEncodeError) rather than naming another directory.
-private func directoryPath(_ object: PyObjectPointer) throws -> String {
-    let path = try checked(PyOS_FSPath(object))
-    defer { CSwiftSSLPy_DecRef(path) }
-    let text = CSwiftSSLPy_IsUnicode(path) != 0 ? path : try withBuffer(path) { name in
-        try checked(PyUnicode_DecodeFSDefaultAndSize(name.baseAddress?.assumingMemoryBound(to: CChar.self), name.count))
+/// capath as the bytes the operating system sees (os.fsencode's), so that a name that is not
+/// UTF-8 names that directory and no other; CPython's TypeError for what is not a path.
+private func directoryName(_ object: PyObjectPointer) throws -> [UInt8] {
+    guard let path = PyOS_FSPath(object) else {
+        PyErr_Clear()
+        throw PythonError.typeError("capath should be a valid filesystem path")
     }
-    defer { if text != path { CSwiftSSLPy_DecRef(text) } }
-    let directory = try pythonString(text, what: "capath")
-    if directory.utf8.contains(0) { throw PythonError.valueError("embedded null byte") }
-    return directory
+    defer { CSwiftSSLPy_DecRef(path) }
+    let encoded = CSwiftSSLPy_IsUnicode(path) != 0 ? try checked(PyUnicode_EncodeFSDefault(path)) : path
+    defer { if encoded != path { CSwiftSSLPy_DecRef(encoded) } }
+    let name = try withBuffer(encoded) { Array(UnsafeRawBufferPointer($0)) }
+    if name.contains(0) { throw PythonError.valueError("embedded null byte") }
+    return name
 }
 
 @_cdecl("swiftssl_context_set_default_verify_paths")

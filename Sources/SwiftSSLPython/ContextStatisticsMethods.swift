@@ -47,12 +47,19 @@ func contextSetECDHCurve(_ object: PyObjectPointer?, _ vector: FastArguments, _ 
     }
 }
 
-/// `_load_dh_params(path)`: `path` is a str (the Python layer applies os.fsdecode).
+/// `_load_dh_params(path)`: `path` is a str (the Python layer applies os.fsdecode), opened by
+/// the bytes os.fsencode gives for it, so a name that is not UTF-8 opens that file.
 @_cdecl("swiftssl_context_load_dh_params")
 func contextLoadDHParams(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "load_dh_params", arguments: 1...1) { box, arguments in
-        let path = try arguments.string(0)
-        try withoutGIL { _ in try box.context.loadDiffieHellmanParameters(path: path) }
+        let path = try arguments.object(0)
+        guard CSwiftSSLPy_IsUnicode(path) != 0 else {
+            throw PythonError.typeError("load_dh_params() argument must be str, not \(typeName(path))")
+        }
+        let encoded = try checked(PyUnicode_EncodeFSDefault(path))
+        defer { CSwiftSSLPy_DecRef(encoded) }
+        let name = try withBuffer(encoded) { Array(UnsafeRawBufferPointer($0)) }
+        try withoutGIL { _ in try box.context.loadDiffieHellmanParameters(pathName: name) }
         return newNone()
     }
 }

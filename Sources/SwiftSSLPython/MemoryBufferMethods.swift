@@ -40,7 +40,7 @@ func memoryBufferWrite(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
 @_cdecl("swiftssl_memory_buffer_read")
 func memoryBufferRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     memoryBufferMethod(object, vector, count, "read", arguments: 0...1) { buffer, arguments in
-        let size = arguments.count > 0 ? try arguments.int(0) : -1
+        let size = arguments.count > 0 ? Int(try arguments.cInt(0)) : -1
         // Straight into the bytes object's storage: one copy, as CPython's MemoryBIO.read.
         let count = size < 0 ? buffer.pendingCount : min(size, buffer.pendingCount)
         return try newBytes(capacity: count) { buffer.read(into: $0) }

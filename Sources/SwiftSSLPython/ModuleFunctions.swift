@@ -165,12 +165,11 @@ func moduleOpenSSLVersion(_ module: PyObjectPointer?, _ vector: FastArguments, _
 func moduleRandBytes(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     pythonEntry {
         let arguments = try Arguments(vector, count, function: "RAND_bytes", expected: 1...1)
-        let length = try arguments.int(0)
+        let length = try arguments.cInt(0)
         if length < 0 { throw PythonError.valueError("num must be positive") }
-        guard length <= Int(Int32.max) else { throw PythonError.overflowError("num is too large") }
-        var bytes = [UInt8](repeating: 0, count: length)
+        var bytes = [UInt8](repeating: 0, count: Int(length))
         ERR_clear_error()
-        if length > 0, RAND_bytes(&bytes, Int32(length)) != 1 {
+        if length > 0, RAND_bytes(&bytes, length) != 1 {
             throw TLSError(kind: .ssl, code: 1, message: "RAND_bytes failed")
         }
         return bytes.withUnsafeBytes(newBytes)

@@ -203,6 +203,21 @@ struct Arguments {
         return value
     }
 
+    /// An argument CPython's argument clinic parses as a C `int`: anything with `__index__`
+    /// (TypeError otherwise), OverflowError outside the int's range, with CPython's messages.
+    func cInt(_ index: Int) throws -> Int32 {
+        let number = try checked(PyNumber_Index(try object(index)))
+        defer { CSwiftSSLPy_DecRef(number) }
+        let value = PyLong_AsSsize_t(number)
+        if value == -1, PyErr_Occurred() != nil {
+            guard PyErr_ExceptionMatches(PyExc_OverflowError) != 0 else { throw PythonError.alreadySet }
+            PyErr_Clear()
+        } else if let result = Int32(exactly: value) {
+            return result
+        }
+        throw PythonError.overflowError("Python int too large to convert to C int")
+    }
+
     func bool(_ index: Int) throws -> Bool {
         let value = PyObject_IsTrue(try object(index))
         try checkedStatus(value)

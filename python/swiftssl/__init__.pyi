@@ -277,7 +277,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
 # -- functions -----------------------------------------------------------------------------------
 
 def create_default_context(
-    purpose: Purpose | None = None,
+    purpose: Purpose = ...,
     *,
     cafile: _CredentialSource | None = None,
     capath: StrOrBytesPath | None = None,
@@ -288,7 +288,7 @@ def _create_unverified_context(
     *,
     cert_reqs: int | None = ...,
     check_hostname: bool = False,
-    purpose: Purpose | None = None,
+    purpose: Purpose = ...,
     certfile: _CredentialSource | None = None,
     keyfile: _CredentialSource | None = None,
     cafile: _CredentialSource | None = None,

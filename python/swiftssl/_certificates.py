@@ -16,7 +16,8 @@ def DER_cert_to_PEM_cert(der_cert_bytes):
     """PEM text for a DER certificate, 64 base64 characters a line."""
     encoded = _base64.standard_b64encode(der_cert_bytes).decode("ascii")
     lines = [encoded[index:index + 64] for index in range(0, len(encoded), 64)]
-    return PEM_HEADER + "\n" + "\n".join(lines) + "\n" + PEM_FOOTER + "\n"
+    # As ssl.py joins them: no empty line between the armour lines when there is no data.
+    return "\n".join([PEM_HEADER, *lines, PEM_FOOTER + "\n"])
 
 
 def PEM_cert_to_DER_cert(pem_cert_string):

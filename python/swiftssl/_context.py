@@ -35,7 +35,7 @@ def _encode_hostname(hostname):
         encoded = hostname.decode("ascii")
     if "\x00" in encoded:
         # CPython's argument parsing refuses it with TypeError before TLS sees it.
-        raise TypeError("server_hostname must not contain null characters")
+        raise TypeError("argument must be encoded string without null bytes, not str")
     return encoded
 
 
@@ -300,11 +300,10 @@ def _message_callback_adapter(callback):
     return inner
 
 
-def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=None):
+def create_default_context(purpose=Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):
     """A client (or, for CLIENT_AUTH, server) context with CPython's secure defaults."""
-    from ._purpose import Purpose
-    if purpose is None:
-        purpose = Purpose.SERVER_AUTH
+    if not isinstance(purpose, _ASN1Object):
+        raise TypeError(purpose)
     if purpose == Purpose.SERVER_AUTH:
         context = SSLContext(PROTOCOL_TLS_CLIENT)
         context.verify_mode = CERT_REQUIRED
@@ -325,12 +324,11 @@ def create_default_context(purpose=None, *, cafile=None, capath=None, cadata=Non
 
 
 def _create_unverified_context(protocol=None, *, cert_reqs=CERT_NONE, check_hostname=False,
-                               purpose=None, certfile=None, keyfile=None,
+                               purpose=Purpose.SERVER_AUTH, certfile=None, keyfile=None,
                                cafile=None, capath=None, cadata=None):
     """A context that does not verify the peer unless asked: for stdlib internals and tests."""
-    from ._purpose import Purpose
-    if purpose is None:
-        purpose = Purpose.SERVER_AUTH
+    if not isinstance(purpose, _ASN1Object):
+        raise TypeError(purpose)
     if protocol is None:
         protocol = PROTOCOL_TLS_CLIENT if purpose == Purpose.SERVER_AUTH else PROTOCOL_TLS_SERVER
     context = SSLContext(protocol)

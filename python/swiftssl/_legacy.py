@@ -45,4 +45,8 @@ def match_hostname(cert, hostname):
         raise ValueError(
             "empty or no certificate, match_hostname needs a SSL socket or SSL context with "
             "either CERT_OPTIONAL or CERT_REQUIRED")
+    if not isinstance(hostname, str):
+        # CPython's words: its first use of the hostname is socket.inet_aton(hostname).
+        kind = "None" if hostname is None else type(hostname).__name__
+        raise TypeError(f"inet_aton() argument 1 must be str, not {kind}")
     _swiftssl._match_hostname(cert, hostname)

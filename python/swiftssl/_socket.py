@@ -393,6 +393,8 @@ class SSLObject:
                 or type(incoming) is stdlib_bio and type(outgoing) is stdlib_bio):
             # Another MemoryBIO-like object: relay through ours. (The stdlib's own, which asyncio
             # makes, are used directly by the native connection.)
+            _require_bio_like(incoming, "incoming", ("read", "eof"))
+            _require_bio_like(outgoing, "outgoing", ("write",))
             self._bridge = _BIOBridge(incoming, outgoing)
             incoming, outgoing = self._bridge.incoming, self._bridge.outgoing
         self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)
@@ -491,6 +493,13 @@ class SSLObject:
 
     def verify_client_post_handshake(self):
         self._sslobj.verify_client_post_handshake()
+
+
+def _require_bio_like(bio, role, methods):
+    """CPython's TypeError for what is not a MemoryBIO, unless it has what the relay uses."""
+    if not all(hasattr(bio, name) for name in methods):
+        kind = "None" if bio is None else type(bio).__name__
+        raise TypeError(f"_wrap_bio() argument '{role}' must be _ssl.MemoryBIO, not {kind}")
 
 
 class _BIOBridge:

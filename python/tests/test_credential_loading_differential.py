@@ -417,24 +417,10 @@ class DifferingStep(NamedTuple):
         return argument.data or b"" if isinstance(argument, Path) else b""
 
 
-def non_utf8_capath_or_dh_params(step):
-    """A capath or DH parameters file whose name is not UTF-8: swiftssl raises
-    UnicodeEncodeError (README, "Differences"); certfile, keyfile and cafile take such names."""
-    location = {"load_verify_locations": 1, "load_dh_params": 0}.get(step.name)
-    return location is not None and isinstance(step.arguments[location], Path) \
-        and step.arguments[location].kind == "non-UTF-8 name"
-
-
 def nul_byte_in_a_file(step):
     """A file holding a NUL byte: OpenSSL reads CPython's files with fgets(), so a line ends at its
     first NUL (one starting with NUL ends the file); swiftssl reads the whole file into memory."""
     return any(b"\0" in step.data(index) for index in range(len(step.arguments)))
-
-
-def capath_argument_checks(step):
-    """capath of a wrong type: "expected str, bytes or os.PathLike object, not bytearray" where
-    CPython says "capath should be a valid filesystem path"."""
-    return step.name == "load_verify_locations" and failed(step.theirs[0], "TypeError", "capath should be")
 
 
 def cadata_all_or_nothing(step):
@@ -502,9 +488,9 @@ def extra_system_bundle(step):
 
 APP_ENGINE_BUNDLE = "/etc/ca-certificates.crt"
 # The narrow explanations first, so that the events name them; the broad ones last.
-KNOWN_DIFFERENCES = [capath_argument_checks, cadata_all_or_nothing, cafile_read_as_der,
+KNOWN_DIFFERENCES = [cadata_all_or_nothing, cafile_read_as_der,
                      key_file_read_before_the_chain_is_parsed,
-                     chain_pem_errors, load_dh_params_errors, extra_system_bundle, non_utf8_capath_or_dh_params,
+                     chain_pem_errors, load_dh_params_errors, extra_system_bundle,
                      nul_byte_in_a_file, failed_load_cert_chain_changes_nothing]
 
 

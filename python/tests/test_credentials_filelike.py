@@ -360,3 +360,18 @@ def test_loading_errors_carry_openssls_reason_as_errno_like_cpython(tmp_path):
                 call(module)
             numbers.append(raised.value.errno)
         assert numbers[0] == numbers[1]
+
+
+def test_capath_and_dh_params_names_that_are_not_utf8_name_those_files(tmp_path):
+    """Both used to fail to encode such a name (UnicodeEncodeError); CPython opens the file."""
+    directory = os.path.join(os.fsencode(tmp_path), b"cas-\xff")
+    os.mkdir(directory)
+    dh_file = os.path.join(os.fsencode(tmp_path), b"dh-\xff.pem")
+    with open(dh_file, "wb") as file:
+        file.write(b"no parameters here\n")
+    for module in (swiftssl, ssl):
+        for capath in (directory, os.fsdecode(directory)):
+            module.SSLContext(module.PROTOCOL_TLS_CLIENT).load_verify_locations(capath=capath)
+        for name in (dh_file, os.fsdecode(dh_file)):
+            with pytest.raises(ssl.SSLError, match="NO_START_LINE"):  # opened, and read
+                module.SSLContext(module.PROTOCOL_TLS_SERVER).load_dh_params(name)

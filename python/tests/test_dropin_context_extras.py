@@ -331,6 +331,22 @@ SETTINGS_LIKE_THE_STDLIB = {
     "set_ecdh_curve NUL": lambda module: _server(module).set_ecdh_curve("prime256v1\0"),
     "set_ecdh_curve bytes": lambda module: _server(module).set_ecdh_curve(b"bogus"),
     "set_servername_callback(42) on a client context": lambda module: _client(module).set_servername_callback(42),
+    # Found by a search over module-level functions and argument types.
+    "create_default_context(None)": lambda module: module.create_default_context(None),
+    "create_default_context(0)": lambda module: module.create_default_context(0),
+    "_create_unverified_context(purpose=None)": lambda module: module._create_unverified_context(purpose=None),
+    "wrap_bio(None, None)": lambda module: _client(module).wrap_bio(None, None),
+    "wrap_bio(MemoryBIO(), 42)": lambda module: _server(module).wrap_bio(module.MemoryBIO(), 42, server_side=True),
+    "server_hostname with a NUL": lambda module: _client(module).wrap_bio(
+        module.MemoryBIO(), module.MemoryBIO(), server_hostname="a\0b"),
+    "MemoryBIO().read(None)": lambda module: module.MemoryBIO().read(None),
+    "MemoryBIO().read(2**40)": lambda module: module.MemoryBIO().read(2**40),
+    "RAND_bytes(None)": lambda module: module.RAND_bytes(None),
+    "RAND_bytes(2**31)": lambda module: module.RAND_bytes(2**31),
+    "RAND_bytes(-2**31 - 1)": lambda module: module.RAND_bytes(-2**31 - 1),
+    "DER_cert_to_PEM_cert(b'')": lambda module: module.DER_cert_to_PEM_cert(b""),
+    "capath of a wrong type": lambda module: _client(module).load_verify_locations(capath=bytearray(b"x")),
+    "cadata with a lone surrogate": lambda module: _client(module).load_verify_locations(cadata="\udce3"),
 }
 
 
