@@ -14,6 +14,24 @@ from ._constants import (
 )
 
 
+def _c_long(value):
+    """`value` as CPython's "l" argument parsing takes it: __index__, within a C long."""
+    value = operator.index(value)
+    if not -2**63 <= value < 2**63:
+        raise OverflowError("Python int too large to convert to C long")
+    return value
+
+
+def _c_int(value):
+    """`value` as CPython's "i" argument parsing (PyArg_Parse) takes it, with its messages."""
+    value = _c_long(value)
+    if value >= 2**31:
+        raise OverflowError("signed integer is greater than maximum")
+    if value < -2**31:
+        raise OverflowError("signed integer is less than minimum")
+    return value
+
+
 @contextlib.contextmanager
 def _naming_the_file(path):
     """An OSError about the file names it as the caller gave it (bytes, a Path), as CPython's do."""
@@ -55,7 +73,10 @@ class SSLContext(_swiftssl._SSLContext):
                 "ssl.SSLContext() without protocol argument is deprecated.",
                 category=DeprecationWarning, stacklevel=2)
             protocol = PROTOCOL_TLS
-        return super().__new__(cls, operator.index(protocol))
+        protocol = operator.index(protocol)
+        if not -2**31 <= protocol < 2**31:  # the argument clinic's C int
+            raise OverflowError("Python int too large to convert to C int")
+        return super().__new__(cls, protocol)
 
     def __init__(self, protocol=None, *args, **kwargs):
         self._sni_callback = None
@@ -133,7 +154,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @num_tickets.setter
     def num_tickets(self, value):
-        self._set_num_tickets(operator.index(value))
+        self._set_num_tickets(_c_long(value))
 
     @property
     def _msg_callback(self):
@@ -179,7 +200,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @verify_mode.setter
     def verify_mode(self, value):
-        self._set_verify_mode(operator.index(value))
+        self._set_verify_mode(_c_int(value))
 
     @property
     def check_hostname(self):
@@ -225,7 +246,7 @@ class SSLContext(_swiftssl._SSLContext):
         if value == TLSVersion.SSLv3:
             # As ssl.py does, even where the assignment then fails.
             self.options &= ~Options.OP_NO_SSLv3
-        self._set_minimum_version(operator.index(value))
+        self._set_minimum_version(_c_long(value))
 
     @property
     def maximum_version(self):
@@ -233,7 +254,7 @@ class SSLContext(_swiftssl._SSLContext):
 
     @maximum_version.setter
     def maximum_version(self, value):
-        self._set_maximum_version(operator.index(value))
+        self._set_maximum_version(_c_long(value))
 
     @property
     def security_level(self):

@@ -297,15 +297,10 @@ def _is_c_int(value, low=-2**31, high=2**31):
 
 
 KNOWN_DIFFERENCES = {
-    # Integers out of a C type's range: swiftssl says ValueError or its own OverflowError where
-    # CPython's argument parsing says OverflowError ("Python int too large to convert to C int",
-    # "signed integer is greater than maximum", "... C long"); and 3.11 parses `options` as a C
-    # long (so -1 sets every option), where 3.12+ and swiftssl take an unsigned 64-bit value.
-    "integer arguments out of range": lambda name, argument, ours, theirs: (
-        name in ("construct", "verify_mode", "num_tickets", "minimum_version", "maximum_version")
-        and isinstance(argument, int)
-        and not _is_c_int(argument)
-        or name == "options" and hasattr(argument, "__index__")
+    # 3.11 parses `options` as a C long (so -1 sets every option), where 3.12+ and swiftssl take
+    # an unsigned 64-bit value (README, "Differences").
+    "options as a C long on 3.11": lambda name, argument, ours, theirs: (
+        name == "options" and hasattr(argument, "__index__")
         and not _is_c_int(operator.index(argument), 0, 2**63)),
     # 3.12 parses `options` as a uint64 that must be an int: its TypeError reads "argument must be
     # int, not X", also for objects with __index__, which swiftssl (like 3.11) takes.
