@@ -120,29 +120,32 @@ func moduleTestDecodeCert(_ module: PyObjectPointer?, _ vector: FastArguments, _
 @_cdecl("swiftssl_legacy_context")
 func moduleLegacyContext(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     pythonEntry {
-        let arguments = try Arguments(vector, count, function: "_legacy_context", expected: 10...10)
-        let contextClass = try arguments.object(0)
-        guard let selection = TLSProtocol(rawValue: try arguments.int(2)) else {
-            throw PythonError.valueError("invalid or unsupported protocol version \(try arguments.int(2))")
+        // Loading the credentials is CPython's load_cert_chain & co.: its error numbers.
+        try withSetSSLErrorNumbers {
+            let arguments = try Arguments(vector, count, function: "_legacy_context", expected: 10...10)
+            let contextClass = try arguments.object(0)
+            guard let selection = TLSProtocol(rawValue: try arguments.int(2)) else {
+                throw PythonError.valueError("invalid or unsupported protocol version \(try arguments.int(2))")
+            }
+            guard let verifyMode = VerifyMode(rawValue: try arguments.int(3)) else {
+                throw PythonError.valueError("invalid value for cert_reqs")
+            }
+            var configuration = TLSConfiguration(protocol: selection)
+            configuration.verifyMode = verifyMode
+            configuration.checkHostname = try arguments.bool(4)
+            configuration.certificateChain = try arguments.optional(5).map { try CredentialArguments.source($0, role: "certfile") }
+            configuration.privateKey = try arguments.optional(6).map { try CredentialArguments.source($0, role: "keyfile") }
+            configuration.password = try CredentialArguments.password(arguments.optional(7))
+            if let caCertificates = arguments.optional(8) {
+                configuration.trustRoots = .certificates(try CredentialArguments.source(caCertificates, role: "ca_certs"))
+            } else if verifyMode != .none {
+                configuration.trustRoots = .system
+            }
+            configuration.ciphers = try arguments.optionalString(9)
+            let context = try TLSContextCache.shared.context(for: configuration)
+            let box = Unmanaged.passRetained(ContextBox(context)).toOpaque()
+            return try checked(swiftssl_wrap_core_as(contextClass, SwiftSSLKindContext, box))
         }
-        guard let verifyMode = VerifyMode(rawValue: try arguments.int(3)) else {
-            throw PythonError.valueError("invalid value for cert_reqs")
-        }
-        var configuration = TLSConfiguration(protocol: selection)
-        configuration.verifyMode = verifyMode
-        configuration.checkHostname = try arguments.bool(4)
-        configuration.certificateChain = try arguments.optional(5).map { try CredentialArguments.source($0, role: "certfile") }
-        configuration.privateKey = try arguments.optional(6).map { try CredentialArguments.source($0, role: "keyfile") }
-        configuration.password = try CredentialArguments.password(arguments.optional(7))
-        if let caCertificates = arguments.optional(8) {
-            configuration.trustRoots = .certificates(try CredentialArguments.source(caCertificates, role: "ca_certs"))
-        } else if verifyMode != .none {
-            configuration.trustRoots = .system
-        }
-        configuration.ciphers = try arguments.optionalString(9)
-        let context = try TLSContextCache.shared.context(for: configuration)
-        let box = Unmanaged.passRetained(ContextBox(context)).toOpaque()
-        return try checked(swiftssl_wrap_core_as(contextClass, SwiftSSLKindContext, box))
     }
 }
 

@@ -489,3 +489,19 @@ def test_positional_call_in_cpython_order(root_ca, server_cert, pem_files):
             assert tls.getpeercert(True) == server_cert.der
             assert talk(tls) == b"HELLO SWIFTSSL\n"
     assert server.errors == []
+
+
+def test_a_bad_certfile_fails_with_cpythons_error_numbers(tmp_path):
+    """wrap_socket loads its credentials as load_cert_chain does, with the same SSLError: library,
+    reason and OpenSSL's reason number as errno (524297 for "[SSL] PEM lib")."""
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_bytes(b"not PEM\n")
+    failures = []
+    raw = socket.socket()
+    for load in (lambda: swiftssl.wrap_socket(raw, certfile=str(garbage)),
+                 lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(str(garbage))):
+        with pytest.raises(ssl.SSLError) as raised:
+            load()
+        failures.append((raised.value.errno, raised.value.library, raised.value.reason))
+    raw.close()
+    assert failures[0] == failures[1]
