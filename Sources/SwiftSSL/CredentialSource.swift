@@ -39,6 +39,22 @@ public enum CredentialSource {
     }
 }
 
+/// A file or directory name as the operating system takes it: its bytes, NUL-terminated.
+enum FileSystemName {
+    /// Runs `body` with `name` as a C string. A NUL inside the name is refused: C would stop
+    /// there and name another file than the one given.
+    static func withCString<Result>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) throws -> Result) throws -> Result {
+        guard !name.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
+        return try (name + [0]).withUnsafeBufferPointer { terminated in
+            try terminated.withMemoryRebound(to: CChar.self) { characters in
+                // Never nil: the buffer holds at least the terminating NUL.
+                guard let base = characters.baseAddress else { throw TLSError.invalidArgument("empty file name") }
+                return try body(base)
+            }
+        }
+    }
+}
+
 /// Reads whole files with plain POSIX calls, so errors carry `errno` the way Python's `OSError`
 /// expects, and the content lands straight in a cleansable buffer.
 enum FileReader {
@@ -46,15 +62,8 @@ enum FileReader {
     static let maximumSize = 64 << 20
 
     static func readAll(path name: [UInt8]) throws -> SensitiveBytes {
-        guard !name.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
+        let descriptor = try FileSystemName.withCString(name) { open($0, O_RDONLY | O_CLOEXEC) }
         let path = String(decoding: name, as: UTF8.self)  // for messages only
-        let descriptor = (name + [0]).withUnsafeBufferPointer { terminated -> Int32 in
-            terminated.withMemoryRebound(to: CChar.self) { characters in
-                // Never nil: the buffer holds at least the terminating NUL.
-                guard let base = characters.baseAddress else { return -1 }
-                return open(base, O_RDONLY | O_CLOEXEC)
-            }
-        }
         if descriptor < 0 {
             throw systemError(errno, path: path)
         }

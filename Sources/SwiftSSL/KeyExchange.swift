@@ -34,15 +34,10 @@ extension TLSContext {
     /// system sees, for names that are not UTF-8.
     public func loadDiffieHellmanParameters(pathName: [UInt8]) throws {
         try requireMutable()
-        // fopen would stop at a NUL and open a shorter name than the one given.
-        guard !pathName.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
         let path = String(decoding: pathName, as: UTF8.self)  // for messages
         OpenSSLErrorQueue.clear()
         errno = 0
-        let opened = (pathName + [0]).withUnsafeBufferPointer { terminated in
-            terminated.withMemoryRebound(to: CChar.self) { name in name.baseAddress.flatMap { fopen($0, "rb") } }
-        }
-        guard let file = opened else {
+        guard let file = try FileSystemName.withCString(pathName, { fopen($0, "rb") }) else {
             let code = errno
             throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
         }

@@ -14,7 +14,7 @@ final class KeyLogFile {
 
     /// Opens `path` for appending and writes CPython's header line when the file is new.
     init(path: String) throws {
-        guard let file = fopen(path, "a") else {
+        guard let file = try FileSystemName.withCString(Array(path.utf8), { fopen($0, "a") }) else {
             let code = errno
             throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
         }
@@ -55,8 +55,6 @@ extension TLSContext {
         SSL_CTX_set_keylog_callback(sslContext, nil)
         keyLog = nil
         guard let path else { return }
-        // fopen would stop at a NUL and open a shorter name than the one given.
-        guard !path.utf8.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
         keyLog = try KeyLogFile(path: path)
         SSL_CTX_set_keylog_callback(sslContext) { ssl, line in
             // The connection's current context (after an SNI switch, the new one) owns the log.

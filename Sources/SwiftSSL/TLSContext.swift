@@ -352,12 +352,8 @@ public final class TLSContext {
             try addTrustedFileContent(try file.load())
         }
         if let directory {
-            guard !directory.contains(0) else { throw TLSError.invalidArgument("embedded null byte") }
             OpenSSLErrorQueue.clear()
-            let loaded = (directory + [0]).withUnsafeBufferPointer { terminated -> Int32 in
-                terminated.withMemoryRebound(to: CChar.self) { SSL_CTX_load_verify_locations(sslContext, nil, $0.baseAddress) }
-            }
-            if loaded != 1 {
+            if try FileSystemName.withCString(directory, { SSL_CTX_load_verify_locations(sslContext, nil, $0) }) != 1 {
                 throw TLSError.fromQueue("could not load CA directory \(String(decoding: directory, as: UTF8.self))")
             }
         }

@@ -9,8 +9,7 @@ func contextCreate(_ arguments: PyObjectPointer?) -> UnsafeMutableRawPointer? {
         guard let arguments, PyTuple_Size(arguments) == 1, let value = PyTuple_GetItem(arguments, 0) else {
             throw PythonError.typeError("_SSLContext() takes exactly one argument (protocol)")
         }
-        let raw = PyLong_AsSsize_t(value)
-        if raw == -1, PyErr_Occurred() != nil { throw PythonError.alreadySet }
+        let raw = Int(try clinicInt(value))
         guard let selection = TLSProtocol(rawValue: raw) else {
             throw PythonError.valueError("invalid or unsupported protocol version \(raw)")
         }
@@ -236,12 +235,10 @@ func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArgume
         // cadata as str is ASCII PEM by definition (as in CPython); bytes may be PEM or DER. As
         // in CPython, cadata is loaded before cafile and capath.
         if let text = arguments.optional(2), CSwiftSSLPy_IsUnicode(text) != 0 {
-            guard let ascii = PyUnicode_AsASCIIString(text) else {
+            guard let pemText = try? asciiString(text) else {
                 PyErr_Clear()
                 throw PythonError.typeError("cadata should be an ASCII string or a bytes-like object")
             }
-            CSwiftSSLPy_DecRef(ascii)
-            let pemText = try pythonString(text, what: "cadata")
             try box.context.loadVerifyLocations(pemText: pemText)
             if file != nil || directory != nil {
                 try box.context.loadVerifyLocations(file: file, directoryName: directory)
@@ -262,11 +259,7 @@ private func directoryName(_ object: PyObjectPointer) throws -> [UInt8] {
         throw PythonError.typeError("capath should be a valid filesystem path")
     }
     defer { CSwiftSSLPy_DecRef(path) }
-    let encoded = CSwiftSSLPy_IsUnicode(path) != 0 ? try checked(PyUnicode_EncodeFSDefault(path)) : path
-    defer { if encoded != path { CSwiftSSLPy_DecRef(encoded) } }
-    let name = try withBuffer(encoded) { Array(UnsafeRawBufferPointer($0)) }
-    if name.contains(0) { throw PythonError.valueError("embedded null byte") }
-    return name
+    return try CredentialArguments.fileSystemName(path)
 }
 
 @_cdecl("swiftssl_context_set_default_verify_paths")

@@ -56,9 +56,7 @@ func contextLoadDHParams(_ object: PyObjectPointer?, _ vector: FastArguments, _ 
         guard CSwiftSSLPy_IsUnicode(path) != 0 else {
             throw PythonError.typeError("load_dh_params() argument must be str, not \(typeName(path))")
         }
-        let encoded = try checked(PyUnicode_EncodeFSDefault(path))
-        defer { CSwiftSSLPy_DecRef(encoded) }
-        let name = try withBuffer(encoded) { Array(UnsafeRawBufferPointer($0)) }
+        let name = try CredentialArguments.fileSystemName(path)
         try withoutGIL { _ in try box.context.loadDiffieHellmanParameters(pathName: name) }
         return newNone()
     }

@@ -21,14 +21,12 @@ enum CredentialArguments {
             } else {
                 PyErr_Clear()
             }
-            let encoded = try checked(PyUnicode_EncodeFSDefault(object))
-            defer { CSwiftSSLPy_DecRef(encoded) }
-            return try fileSystemPath(encoded)
+            return .fileSystemPath(try fileSystemName(object))
         }
         if isBytesLike(object) {
             let bytes = try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
             if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
-            return try fileSystemPath(object)
+            return .fileSystemPath(try fileSystemName(object))
         }
         if PyObject_HasAttrString(object, "__fspath__") != 0 {
             let path = try checked(PyOS_FSPath(object))
@@ -105,12 +103,15 @@ enum CredentialArguments {
         return SensitiveBytes(copying: UnsafeRawBufferPointer(start: pointer, count: size))
     }
 
-    /// A file name as the bytes of a bytes-like object, the operating system's own spelling:
-    /// no decoding, so a name that is not UTF-8 opens the file it names and no other.
-    private static func fileSystemPath(_ object: PyObjectPointer) throws -> CredentialSource {
-        let name = try withBuffer(object) { Array(UnsafeRawBufferPointer($0)) }
+    /// A file name (a str, encoded as os.fsencode does, or a bytes-like object) as the bytes the
+    /// operating system sees: a name that is not UTF-8 names that file and no other. A NUL is
+    /// refused here, while the arguments are read, as CPython's argument parsing refuses it.
+    static func fileSystemName(_ object: PyObjectPointer) throws -> [UInt8] {
+        let encoded = CSwiftSSLPy_IsUnicode(object) != 0 ? try checked(PyUnicode_EncodeFSDefault(object)) : object
+        defer { if encoded != object { CSwiftSSLPy_DecRef(encoded) } }
+        let name = try withBuffer(encoded) { Array(UnsafeRawBufferPointer($0)) }
         if name.contains(0) { throw PythonError.valueError("embedded null byte") }
-        return .fileSystemPath(name)
+        return name
     }
 
     private static func containsPEMMarker<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {

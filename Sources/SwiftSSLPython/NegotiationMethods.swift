@@ -15,10 +15,7 @@ func contextSetALPNProtocols(_ object: PyObjectPointer?, _ vector: FastArguments
             guard CSwiftSSLPy_IsUnicode(item) != 0 else {
                 throw PythonError.typeError("encoding without a string argument")
             }
-            // UnicodeEncodeError for a non-ASCII name, as bytes(name, "ascii") raises.
-            let ascii = try checked(PyUnicode_AsASCIIString(item))
-            CSwiftSSLPy_DecRef(ascii)
-            let name = try pythonString(item, what: "ALPN protocol")
+            let name = try asciiString(item)
             try TLSContext.checkALPNProtocolName(name)
             names.append(name)
         }

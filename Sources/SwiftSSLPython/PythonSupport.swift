@@ -203,19 +203,9 @@ struct Arguments {
         return value
     }
 
-    /// An argument CPython's argument clinic parses as a C `int`: anything with `__index__`
-    /// (TypeError otherwise), OverflowError outside the int's range, with CPython's messages.
+    /// The argument at `index` as CPython's argument clinic parses a C `int` (see ``clinicInt(_:)``).
     func cInt(_ index: Int) throws -> Int32 {
-        let number = try checked(PyNumber_Index(try object(index)))
-        defer { CSwiftSSLPy_DecRef(number) }
-        let value = PyLong_AsSsize_t(number)
-        if value == -1, PyErr_Occurred() != nil {
-            guard PyErr_ExceptionMatches(PyExc_OverflowError) != 0 else { throw PythonError.alreadySet }
-            PyErr_Clear()
-        } else if let result = Int32(exactly: value) {
-            return result
-        }
-        throw PythonError.overflowError("Python int too large to convert to C int")
+        try clinicInt(try object(index))
     }
 
     func bool(_ index: Int) throws -> Bool {
@@ -253,6 +243,21 @@ struct Arguments {
     }
 }
 
+/// `object` as CPython's argument clinic parses a C `int`: anything with `__index__` (TypeError
+/// otherwise), OverflowError outside the int's range, with CPython's messages.
+func clinicInt(_ object: PyObjectPointer) throws -> Int32 {
+    let number = try checked(PyNumber_Index(object))
+    defer { CSwiftSSLPy_DecRef(number) }
+    let value = PyLong_AsSsize_t(number)
+    if value == -1, PyErr_Occurred() != nil {
+        guard PyErr_ExceptionMatches(PyExc_OverflowError) != 0 else { throw PythonError.alreadySet }
+        PyErr_Clear()
+    } else if let result = Int32(exactly: value) {
+        return result
+    }
+    throw PythonError.overflowError("Python int too large to convert to C int")
+}
+
 /// The text of a str; TypeError for anything else.
 func pythonString(_ object: PyObjectPointer, what: String) throws -> String {
     guard CSwiftSSLPy_IsUnicode(object) != 0 else {
@@ -262,6 +267,14 @@ func pythonString(_ object: PyObjectPointer, what: String) throws -> String {
     var size: Py_ssize_t = 0
     guard let pointer = PyUnicode_AsUTF8AndSize(object, &size) else { throw PythonError.alreadySet }
     return String(decoding: UnsafeRawBufferPointer(start: pointer, count: size), as: UTF8.self)
+}
+
+/// The text of a str that must be ASCII, as `bytes(text, "ascii")` takes it: the str's own
+/// UnicodeEncodeError otherwise.
+func asciiString(_ object: PyObjectPointer) throws -> String {
+    let ascii = try checked(PyUnicode_AsASCIIString(object))
+    defer { CSwiftSSLPy_DecRef(ascii) }
+    return try withBuffer(ascii) { String(decoding: UnsafeRawBufferPointer($0), as: UTF8.self) }
 }
 
 /// The name of an object's type, for messages.

@@ -73,9 +73,6 @@ class SSLContext(_swiftssl._SSLContext):
                 "ssl.SSLContext() without protocol argument is deprecated.",
                 category=DeprecationWarning, stacklevel=2)
             protocol = PROTOCOL_TLS
-        protocol = operator.index(protocol)
-        if not -2**31 <= protocol < 2**31:  # the argument clinic's C int
-            raise OverflowError("Python int too large to convert to C int")
         return super().__new__(cls, protocol)
 
     def __init__(self, protocol=None, *args, **kwargs):
