@@ -1,0 +1,199 @@
+"""urllib3 and requests, the HTTP clients most Python programs use, over swiftssl: with a swiftssl
+context passed in, and unmodified under ``swiftssl.install()`` (where urllib3 builds its own
+context from ``import ssl``). Also urllib3's TLS-in-TLS through an HTTPS proxy, which runs the
+inner connection over ``SSLContext.wrap_bio`` with the stdlib's MemoryBIO objects.
+
+The servers are swiftssl servers on loopback with certificates from ``tls_support`` (an EC P-256
+PKI made at test time); the server's key is given as a file-like object, never a path.
+"""
+
+import http.server
+import io
+import select
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+import swiftssl
+
+urllib3 = pytest.importorskip("urllib3")
+requests = pytest.importorskip("requests")
+
+BODY = b"swiftssl " * 2000  # 18 KB: more than one TLS record
+
+
+class ContentHandler(http.server.BaseHTTPRequestHandler):
+    """Answers GET with BODY plus the path, and says whether the client sent a certificate."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        peer = self.connection.getpeercert()
+        subject = dict(item[0] for item in peer["subject"]) if peer else {}
+        body = BODY + f"{self.path} client={subject.get('commonName')}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *arguments):
+        pass
+
+
+class TunnelHandler(http.server.BaseHTTPRequestHandler):
+    """An HTTPS proxy: answers CONNECT and then copies bytes both ways until either side closes."""
+
+    def do_CONNECT(self):
+        _, port = self.path.rsplit(":", 1)
+        upstream = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.flush()
+        ends = {self.connection: upstream, upstream: self.connection}
+        with upstream:
+            while True:
+                readable, _, _ = select.select(list(ends), [], [], 10)
+                chunks = [(end, end.recv(65536)) for end in readable]
+                if not readable or any(not chunk for _, chunk in chunks):
+                    return
+                for end, chunk in chunks:
+                    ends[end].sendall(chunk)
+
+    def log_message(self, *arguments):
+        pass
+
+
+def serve(handler, server_cert, verify_mode=swiftssl.CERT_NONE, ca_pem=None):
+    """A threading HTTP server behind a swiftssl server context; returns (server, port)."""
+    context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(io.BytesIO(server_cert.chain_pem), io.BytesIO(server_cert.key_pem))
+    if ca_pem is not None:
+        context.load_verify_locations(cadata=ca_pem.decode())
+    context.verify_mode = verify_mode
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+@pytest.fixture
+def https_port(server_cert, root_ca):
+    server, port = serve(ContentHandler, server_cert, swiftssl.CERT_OPTIONAL, root_ca.cert_pem)
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def proxy_port(server_cert):
+    server, port = serve(TunnelHandler, server_cert)
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def client_context(root_ca):
+    return swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+
+
+def test_urllib3_pool_manager_with_a_swiftssl_context_keeps_the_connection(https_port, client_context):
+    manager = urllib3.PoolManager(ssl_context=client_context, retries=False, timeout=10)
+    for path in ("/one", "/two", "/three"):
+        response = manager.request("GET", f"https://localhost:{https_port}{path}")
+        assert (response.status, response.data) == (200, BODY + f"{path} client=None".encode())
+    pool = manager.connection_from_url(f"https://localhost:{https_port}/")
+    assert pool.num_connections == 1  # keep-alive: one TLS connection for the three requests
+    connection = pool.pool.queue[-1]
+    assert isinstance(connection.sock, swiftssl.SSLSocket)
+    assert connection.sock.version() == "TLSv1.3"
+
+
+def test_urllib3_streams_the_body_in_small_reads(https_port, client_context):
+    manager = urllib3.PoolManager(ssl_context=client_context, retries=False, timeout=10)
+    response = manager.request("GET", f"https://localhost:{https_port}/stream", preload_content=False)
+    assert b"".join(response.stream(1000)) == BODY + b"/stream client=None"
+    response.release_conn()
+
+
+def test_urllib3_refuses_a_name_the_certificate_does_not_have(https_port, client_context, root_ca):
+    other = root_ca.issue("elsewhere.example", common_name="elsewhere.example")
+    manager = urllib3.PoolManager(ssl_context=client_context, retries=False, timeout=10)
+    server, port = serve(ContentHandler, other)
+    try:
+        with pytest.raises(urllib3.exceptions.SSLError) as failure:
+            manager.request("GET", f"https://localhost:{port}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    reason = failure.value.__context__ or failure.value.args[0]
+    assert isinstance(reason, swiftssl.SSLCertVerificationError)
+    assert reason.verify_code == 62  # X509_V_ERR_HOSTNAME_MISMATCH
+    assert "Hostname mismatch" in reason.verify_message
+
+
+def test_requests_session_with_a_swiftssl_context_and_a_client_certificate(https_port, client_context, client_cert):
+    client_context.load_cert_chain(io.BytesIO(client_cert.chain_pem), io.BytesIO(client_cert.key_pem))
+
+    class SwiftSSLAdapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *arguments, **keywords):
+            keywords["ssl_context"] = client_context
+            return super().init_poolmanager(*arguments, **keywords)
+
+    with requests.Session() as session:
+        session.mount("https://", SwiftSSLAdapter())
+        response = session.get(f"https://localhost:{https_port}/requests", timeout=10)
+    assert response.status_code == 200
+    assert response.content.endswith(b"/requests client=client.example")
+
+
+def test_urllib3_tls_in_tls_through_an_https_proxy(https_port, proxy_port, client_context):
+    """The proxy connection is an SSLSocket; the tunnelled one is urllib3's SSLTransport over
+    ``client_context.wrap_bio`` with the stdlib's ``ssl.MemoryBIO``."""
+    manager = urllib3.ProxyManager(f"https://localhost:{proxy_port}", proxy_ssl_context=client_context,
+                                   ssl_context=client_context, retries=False, timeout=10)
+    response = manager.request("GET", f"https://localhost:{https_port}/tunnelled")
+    assert (response.status, response.data) == (200, BODY + b"/tunnelled client=None")
+    connection = manager.connection_from_url(f"https://localhost:{https_port}/").pool.queue[-1]
+    assert type(connection.sock).__name__ == "SSLTransport"
+    assert isinstance(connection.sock.sslobj, swiftssl.SSLObject)
+    assert connection.sock.sslobj.version() == "TLSv1.3"
+
+
+INSTALLED_PROGRAM = textwrap.dedent("""
+    import sys
+    import swiftssl
+    swiftssl.install()
+    import ssl, urllib3, requests
+
+    port, proxy_port, cafile, certfile, keyfile = sys.argv[1:]
+    answers = []
+    response = requests.get(f"https://localhost:{port}/requests", verify=cafile, cert=(certfile, keyfile), timeout=10)
+    answers.append(response.content.rsplit(b" ", 1)[-1].decode())
+    manager = urllib3.ProxyManager(f"https://localhost:{proxy_port}", ca_certs=cafile, retries=False, timeout=10)
+    response = manager.request("GET", f"https://localhost:{port}/tunnelled")
+    answers.append(response.data.rsplit(b"/", 1)[-1].split()[0].decode())
+    try:
+        urllib3.PoolManager(retries=False, timeout=10).request("GET", f"https://localhost:{port}/")
+    except urllib3.exceptions.SSLError as error:
+        answers.append(type(error.__context__).__module__ + "." + type(error.__context__).__name__)
+    print(ssl.__name__, *answers)
+""")
+
+
+def test_unmodified_requests_and_urllib3_under_install(https_port, proxy_port, root_ca, client_cert, tmp_path):
+    """urllib3 makes its own context from ``ssl`` (minimum version, options, post-handshake auth,
+    its key-encryption check), which must all work on swiftssl's; an untrusted server fails with
+    swiftssl's SSLCertVerificationError, which urllib3 recognises."""
+    cafile = tmp_path / "ca.pem"
+    cafile.write_bytes(root_ca.cert_pem)
+    certfile, keyfile = client_cert.write(tmp_path, "client")
+    result = subprocess.run([sys.executable, "-c", INSTALLED_PROGRAM, str(https_port), str(proxy_port), str(cafile),
+                             certfile, keyfile], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["swiftssl", "client=client.example", "tunnelled", "swiftssl._errors.SSLCertVerificationError"]
