@@ -48,7 +48,8 @@ final class SocketTransport {
     /// False for descriptors that are not sockets: then `read`/`write` are used and nothing
     /// is read ahead, since only sockets can be read without blocking per call.
     let isSocket: Bool
-    /// Whether the next socket read may block (false after a read already has data to return).
+    /// Whether the read in progress may wait for the socket (false after it already has data to
+    /// return): only then does an end of file or socket error met reach OpenSSL.
     var mayWait = true
     /// True once a read returned end of file.
     private(set) var sawEndOfFile = false
@@ -141,7 +142,8 @@ final class SocketTransport {
     /// only for the records after the first. Headers, and everything outside a read, are read
     /// exactly.
     private func receive(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
-        let flags = mayWait ? Int32(0) : Int32(MSG_DONTWAIT)
+        // Never blocks: the connection waits with `poll`, outside its lock (TLSConnection).
+        let flags = Int32(MSG_DONTWAIT)
         // Room for every byte of the record in progress and of those after it, so each record
         // this read completes fits in what the caller can take (a record's plaintext is shorter
         // than the record).
@@ -204,8 +206,9 @@ final class SocketTransport {
     private func send(from source: UnsafeRawPointer, count: Int) -> Int {
         errno = 0
         if isSocket {
-            // MSG_NOSIGNAL: a peer that went away is an EPIPE error, never a SIGPIPE.
-            return Glibc.send(descriptor, source, count, Int32(MSG_NOSIGNAL))
+            // MSG_NOSIGNAL: a peer that went away is an EPIPE error, never a SIGPIPE. Never
+            // blocks: the connection waits with `poll`, outside its lock (TLSConnection).
+            return Glibc.send(descriptor, source, count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
         }
         return Glibc.write(descriptor, source, count)
     }

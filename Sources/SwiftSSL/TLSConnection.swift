@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -11,6 +12,13 @@ import Musl
 /// Socket operations take an ``IOTimeout`` that mirrors the Python socket's timeout, and an
 /// `onInterrupt` closure called when a signal interrupts a wait (the Python glue checks
 /// signals there; throwing from it abandons the operation).
+///
+/// Operations may run on several threads at once (one reading while another writes, the usual
+/// full-duplex pattern): each OpenSSL call runs under the connection's lock, which OpenSSL
+/// requires of an `SSL`, and every wait for the socket happens outside it, so one thread
+/// waiting for data never holds up another's write. A socket is therefore always read and
+/// written without blocking (`MSG_DONTWAIT`), whatever its own mode; "blocking" is a `poll`
+/// without a deadline.
 ///
 /// ```swift
 /// let connection = try TLSConnection(context: context, socket: fd, serverHostname: "example.com")
@@ -28,10 +36,21 @@ public final class TLSConnection {
     /// the socket, so ``pendingCount`` counts it: a `select()` loop that checks `pending()` still
     /// calls the read that returns the end of stream. (Stored next to `isServerSide`: free space.)
     private var closeNotifyAwaitingRead = false
+    /// Held by every OpenSSL call of an operation, never during a wait (4 bytes, in the padding
+    /// after the two flags).
+    private let operationLock = Mutex<Void>(())
     /// The name sent as SNI and checked against the certificate (A-label form), if any.
     public let serverHostname: String?
     /// The socket file descriptor, or -1 for a memory transport. Not owned: never closed here.
     public let socketDescriptor: Int32
+    /// How many operations are under way on any thread. While there are two, waits are cut
+    /// into slices (``concurrentWaitSlice``), since another thread's operation can take what
+    /// one waits for (a write that must finish a handshake waits to read; the reader's own
+    /// read may take those records first).
+    private let operationsInProgress = Atomic<Int32>(0)
+    /// Held by a write (or shutdown) from start to end, waits included, so that writes from
+    /// several threads go out one after the other, each whole, rather than interleaved.
+    private let writeLock = Mutex<Void>(())
     /// The memory transport's buffers, when there is no socket.
     public let incoming: TLSMemoryBuffer?
     /// Where records for the peer are written, for a memory transport.
@@ -52,8 +71,10 @@ public final class TLSConnection {
     /// objects cost a side table, and there is one connection per socket.)
     public var userInfo: UnsafeMutableRawPointer?
 
-    /// Starts a session over a connected socket. The socket's own blocking mode must match the
-    /// timeouts later passed (blocking for ``IOTimeout/blocking``, non-blocking otherwise).
+    /// Starts a session over a connected socket, in either blocking mode (it is read and written
+    /// without blocking). A descriptor that is not a socket is read and written as it is, so its
+    /// own mode must match the timeouts later passed (blocking for ``IOTimeout/blocking``,
+    /// non-blocking otherwise).
     public convenience init(
         context: TLSContext, socket descriptor: Int32, serverSide: Bool = false, serverHostname: String? = nil
     ) throws {
@@ -206,8 +227,10 @@ public final class TLSConnection {
 
     /// Runs the handshake to completion.
     public func handshake(timeout: IOTimeout = .blocking, onInterrupt: () throws -> Void = {}) throws {
-        _ = try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
-            (SSL_do_handshake(ssl), 0)
+        try inOperation {
+            _ = try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+                (SSL_do_handshake(ssl), 0)
+            }
         }
     }
 
@@ -229,6 +252,23 @@ public final class TLSConnection {
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
                      onInterrupt: () throws -> Void = {}) throws -> Int {
         guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
+        return try inOperation {
+            while true {
+                switch try exclusively({ try readWithoutWaiting(into: buffer) }) {
+                case .success(let count):
+                    return count
+                case .failure(let failure):
+                    if try !waitToRetry(failure, operation: "read", timeout: timeout, onInterrupt: onInterrupt) {
+                        throw failure
+                    }
+                }
+            }
+        }
+    }
+
+    /// One attempt of ``read(into:timeout:onInterrupt:)``, under the lock: the first record
+    /// (or WANT_READ/WANT_WRITE, to wait for), then every record already here.
+    private func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Result<Int, TLSError> {
         closeNotifyAwaitingRead = false
         if let failure = deferredReadFailure {
             deferredReadFailure = nil
@@ -236,11 +276,10 @@ public final class TLSConnection {
         }
         guard isHandshakeComplete, SSL_get_current_compression(ssl) == nil,
               socketTransport?.canReadAhead ?? true else {
-            return try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
+            return readRecord(into: buffer)
         }
         guard let transport = socketTransport else {
-            let first = try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
-            return try readRecordsAlreadyHere(into: buffer, after: first, onInterrupt: onInterrupt)
+            return readRecord(into: buffer).map { readRecordsAlreadyHere(into: buffer, after: $0) }
         }
         defer {
             transport.readAheadCapacity = 0
@@ -248,30 +287,28 @@ public final class TLSConnection {
             transport.releaseStorageIfEmpty()
         }
         transport.readAheadCapacity = buffer.count
-        let first = try readOnce(into: buffer, timeout: timeout, onInterrupt: onInterrupt)
-        // More only from what is already here: a record that is not complete yet waits for the
-        // next call rather than delaying the bytes this one has.
-        transport.mayWait = false
-        return try readRecordsAlreadyHere(into: buffer, after: first, onInterrupt: onInterrupt)
+        return readRecord(into: buffer).map { first in
+            // More only from what is already here: a record that is not complete yet waits for
+            // the next call rather than delaying the bytes this one has.
+            transport.mayWait = false
+            return readRecordsAlreadyHere(into: buffer, after: first)
+        }
     }
 
     /// After a read put `delivered` bytes into `buffer`: adds what the records already here
-    /// hold, without waiting, up to the buffer's size. A failure met on the way is kept for the
-    /// next read (the bytes before it are returned first); running out of records ends it.
-    private func readRecordsAlreadyHere(into buffer: UnsafeMutableRawBufferPointer, after delivered: Int,
-                                        onInterrupt: () throws -> Void) throws -> Int {
+    /// hold, up to the buffer's size. A failure met on the way is kept for the next read (the
+    /// bytes before it are returned first); running out of records ends it.
+    private func readRecordsAlreadyHere(into buffer: UnsafeMutableRawBufferPointer, after delivered: Int) -> Int {
         var delivered = delivered
         while delivered > 0 && delivered < buffer.count {
             socketTransport?.readAheadCapacity = buffer.count - delivered
-            do {
-                let got = try readOnce(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...]),
-                                       timeout: .nonBlocking, onInterrupt: onInterrupt)
-                if got == 0 {  // the peer's close_notify: the next read returns 0 again
-                    closeNotifyAwaitingRead = true
-                    break
-                }
+            switch readRecord(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...])) {
+            case .success(0):  // the peer's close_notify: the next read returns 0 again
+                closeNotifyAwaitingRead = true
+                return delivered
+            case .success(let got):
                 delivered += got
-            } catch let failure as TLSError {
+            case .failure(let failure):
                 switch failure.kind {
                 case .wantRead, .wantWrite:
                     break  // nothing more has arrived
@@ -280,34 +317,36 @@ public final class TLSConnection {
                 default:
                     deferredReadFailure = DeferredFailure(error: failure)
                 }
-                break
+                return delivered
             }
         }
         return delivered
     }
 
-    /// One `SSL_read`, waiting as `timeout` allows: at most one record's plaintext.
-    private func readOnce(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout,
-                          onInterrupt: () throws -> Void) throws -> Int {
-        guard let base = buffer.baseAddress else { return 0 }
-        do {
-            return try perform("read", timeout: timeout, onInterrupt: onInterrupt) { ssl in
-                var count = 0
-                let result = SSL_read_ex(ssl, base, buffer.count, &count)
-                return (result, count)
-            }
-        } catch let error as TLSError where error.kind == .zeroReturn && SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN {
-            // The peer's close_notify before ours is an orderly end of stream, as in CPython.
-            return 0
+    /// One `SSL_read`, without waiting: at most one record's plaintext, or the failure.
+    private func readRecord(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, TLSError> {
+        guard let base = buffer.baseAddress else { return .success(0) }
+        let outcome = attemptOnce { ssl in
+            var count = 0
+            let result = SSL_read_ex(ssl, base, buffer.count, &count)
+            return (result, count)
         }
+        if case .failure(let error) = outcome, error.kind == .zeroReturn,
+           SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN {
+            // The peer's close_notify before ours is an orderly end of stream, as in CPython.
+            return .success(0)
+        }
+        return outcome
     }
 
     /// What the peer sent after its close_notify that a read already took from the socket
     /// (several records are read at once): the start of the plaintext that follows TLS, for
     /// `unwrap()` to hand on. Empty unless the peer's close_notify was received; taking clears it.
     public func takeBytesAfterCloseNotify() -> [UInt8] {
-        guard let transport = socketTransport, SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN != 0 else { return [] }
-        return transport.takeBufferedBytes()
+        operationLock.withLock { _ in
+            guard let transport = socketTransport, SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN != 0 else { return [] }
+            return transport.takeBufferedBytes()
+        }
     }
 
     /// Encrypts and sends all of `bytes`; returns the count (always all of it on success).
@@ -316,12 +355,26 @@ public final class TLSConnection {
     /// up to three per system call rather than one, and has sent them all when it returns.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout = .blocking,
                       onInterrupt: () throws -> Void = {}) throws -> Int {
-        // A read that returned data already met the peer's fatal alert or a bad record after it;
-        // OpenSSL would now refuse the write with a bare "connection closed", so report the cause.
-        if let failure = deferredReadFailure { throw failure.error }
+        try inOperation {
+            try holdingWriteLock(timeout: timeout) {
+                try writeHoldingWriteLock(bytes, timeout: timeout, onInterrupt: onInterrupt)
+            }
+        }
+    }
+
+    /// ``write(_:timeout:onInterrupt:)``, once no other write is under way.
+    private func writeHoldingWriteLock(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout,
+                                       onInterrupt: () throws -> Void) throws -> Int {
+        // A read that returned data already met the peer's fatal alert or a bad record after
+        // it; OpenSSL would now refuse the write with a bare "connection closed", so report
+        // the cause.
+        try exclusively {
+            if let failure = deferredReadFailure { throw failure.error }
+        }
         guard let base = bytes.baseAddress, bytes.count > 0 else {
-            // Empty writes go to OpenSSL too, as CPython's do: before the handshake one runs the
-            // handshake (or wants to read), after a failure it raises, otherwise it returns 0.
+            // Empty writes go to OpenSSL too, as CPython's do: before the handshake one runs
+            // the handshake (or wants to read), after a failure it raises, otherwise it
+            // returns 0.
             var nothing: UInt8 = 0
             return try withUnsafeMutablePointer(to: &nothing) { pointer in
                 try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
@@ -332,9 +385,10 @@ public final class TLSConnection {
         }
         let gathering = bytes.count > TLSConnection.maximumRecordPayload && timeout != .nonBlocking
             && socketTransport?.isSocket == true ? socketTransport : nil
-        gathering?.gathersRecords = true
-        defer { gathering?.gathersRecords = false }
         let written = try perform("write", timeout: timeout, onInterrupt: onInterrupt) { ssl in
+            // Set and cleared under the lock, so another thread's records are never gathered.
+            gathering?.gathersRecords = true
+            defer { gathering?.gathersRecords = false }
             var count = 0
             let result = SSL_write_ex(ssl, base, bytes.count, &count)
             return (result, count)
@@ -348,8 +402,9 @@ public final class TLSConnection {
     /// CPython); on a timeout what is left goes out before anything the next write sends.
     private func sendGatheredRecords(of transport: SocketTransport, timeout: IOTimeout,
                                      onInterrupt: () throws -> Void) throws {
-        while !transport.sendGatheredRecords() {
-            let code = errno
+        while true {
+            let code: Int32 = exclusively { transport.sendGatheredRecords() ? 0 : errno }
+            if code == 0 { return }
             guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
                 throw TLSError.eofInViolationOfProtocol
             }
@@ -360,18 +415,33 @@ public final class TLSConnection {
     /// Sends close_notify and waits for the peer's, as CPython's `unwrap()` does: two
     /// `SSL_shutdown` calls at most, so a peer that never answers cannot keep us forever.
     public func shutdown(timeout: IOTimeout = .blocking, onInterrupt: () throws -> Void = {}) throws {
+        // After any write under way: its records go out before close_notify.
+        try inOperation {
+            try holdingWriteLock(timeout: timeout) {
+                try shutdownHoldingWriteLock(timeout: timeout, onInterrupt: onInterrupt)
+            }
+        }
+    }
+
+    /// ``shutdown(timeout:onInterrupt:)``, once no write is under way.
+    private func shutdownHoldingWriteLock(timeout: IOTimeout, onInterrupt: () throws -> Void) throws {
         var zeros = 0
         while true {
-            OpenSSLErrorQueue.clear()
-            let result = SSL_shutdown(ssl)
-            if result > 0 { return }
-            if result == 0 {
-                zeros += 1
-                if zeros > 1 { return }
-                continue
+            let failure: TLSError? = exclusively {
+                while true {
+                    OpenSSLErrorQueue.clear()
+                    let result = SSL_shutdown(ssl)
+                    if result > 0 { return nil }
+                    if result == 0 {
+                        zeros += 1
+                        if zeros > 1 { return nil }
+                        continue
+                    }
+                    let savedErrno = errno
+                    return classify(result: result, savedErrno: savedErrno)
+                }
             }
-            let savedErrno = errno
-            let failure = classify(result: result, savedErrno: savedErrno)
+            guard let failure else { return }
             if try !waitToRetry(failure, operation: "shutdown", timeout: timeout, onInterrupt: onInterrupt) {
                 throw failure
             }
@@ -431,21 +501,76 @@ public final class TLSConnection {
 
     // MARK: The retry loop
 
-    /// Runs `attempt` until it succeeds, waiting on the socket as `timeout` allows.
+    /// Runs `body` as one operation: counted in ``operationsInProgress`` while it runs.
+    private func inOperation<Result>(_ body: () throws -> Result) throws -> Result {
+        operationsInProgress.add(1, ordering: .relaxed)
+        defer { operationsInProgress.subtract(1, ordering: .relaxed) }
+        return try body()
+    }
+
+    /// Runs `body` (OpenSSL calls that never wait) holding the connection's lock.
+    private func exclusively<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        try holding(operationLock, body)
+    }
+
+    /// Runs `body` holding ``writeLock``, waiting for it as `timeout` allows over a socket (a
+    /// non-blocking write finding another under way wants to write; one with a deadline times
+    /// out as a socket wait would). Memory and channel writes never wait, so neither does the lock.
+    private func holdingWriteLock<Result>(timeout: IOTimeout, _ body: () throws -> Result) throws -> Result {
+        if socketDescriptor < 0 || timeout == .blocking { return try holding(writeLock, body) }
+        while true {
+            if let result = try writeLock.withLockIfAvailable({ _ in try body() }) { return result }
+            guard case .deadline(let deadline) = timeout else { throw TLSError.wantWrite }
+            if !(MonotonicInstant.now() < deadline) {
+                throw TLSError(kind: .timeout, message: "The write operation timed out")
+            }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            nanosleep(&pause, nil)
+        }
+    }
+
+    /// Runs `body` holding `lock`. Over a channel, whose callers hold Python's GIL, it never
+    /// blocks for the lock: it lets the channel yield until the lock is free, since the
+    /// operation holding it may need the GIL.
+    private func holding<Result, Failure: Error>(
+        _ lock: borrowing Mutex<Void>, _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        guard let channel = channelTransport?.channel else {
+            return try lock.withLock { _ throws(Failure) in try body() }
+        }
+        while true {
+            if let result = try lock.withLockIfAvailable({ _ throws(Failure) in try body() }) {
+                return result
+            }
+            channel.yieldToOtherThreads()
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, waiting on the socket as `timeout` allows; each
+    /// attempt under the lock, each wait outside it.
     private func perform(
         _ operation: String, timeout: IOTimeout, onInterrupt: () throws -> Void,
         _ attempt: (OpaquePointer) -> (Int32, Int)
     ) throws -> Int {
         while true {
-            OpenSSLErrorQueue.clear()
-            let (result, count) = attempt(ssl)
-            let savedErrno = errno
-            if result == 1 { return count }
-            let failure = classify(result: result, savedErrno: savedErrno)
-            if try !waitToRetry(failure, operation: operation, timeout: timeout, onInterrupt: onInterrupt) {
-                throw failure
+            switch exclusively({ attemptOnce(attempt) }) {
+            case .success(let count):
+                return count
+            case .failure(let failure):
+                if try !waitToRetry(failure, operation: operation, timeout: timeout, onInterrupt: onInterrupt) {
+                    throw failure
+                }
             }
         }
+    }
+
+    /// One OpenSSL call, its failure classified (under the lock).
+    private func attemptOnce(_ attempt: (OpaquePointer) -> (Int32, Int)) -> Result<Int, TLSError> {
+        OpenSSLErrorQueue.clear()
+        let (result, count) = attempt(ssl)
+        let savedErrno = errno
+        if result == 1 { return .success(count) }
+        return .failure(classify(result: result, savedErrno: savedErrno))
     }
 
     /// For WANT_READ/WANT_WRITE: waits as the timeout allows and returns true to retry; returns
@@ -462,18 +587,27 @@ public final class TLSConnection {
         case .nonBlocking:
             throw failure
         case .blocking:
-            // A blocking socket only reports WANT_* when a signal interrupted the system call.
-            try onInterrupt()
+            // A socket is read and written without blocking, so WANT_* means "wait"; a
+            // descriptor that is not a socket blocks, and reports WANT_* only when a signal
+            // interrupted the system call.
+            if socketTransport?.isSocket != true { try onInterrupt() }
             deadline = nil
         case .deadline(let instant):
             deadline = instant
         }
         while true {
-            switch try SocketWaiter.wait(descriptor: socketDescriptor, forWriting: forWriting, until: deadline) {
+            // With another operation under way, wake now and then to try again: it may have
+            // taken what this one waits for.
+            let concurrent = operationsInProgress.load(ordering: .relaxed) > 1
+            let slice = concurrent ? MonotonicInstant.now().adding(seconds: TLSConnection.concurrentWaitSlice) : nil
+            let until = slice.map { slice in deadline.map { min($0, slice) } ?? slice } ?? deadline
+            switch try SocketWaiter.wait(descriptor: socketDescriptor, forWriting: forWriting, until: until) {
             case .ready:
                 return true
             case .interrupted:
                 try onInterrupt()
+            case .timedOut where slice != nil && until != deadline:
+                return true
             case .timedOut:
                 // As CPython: a handshake, read or write names itself whichever way it waited
                 // (a write that must first finish the handshake waits to read); shutdown names
@@ -483,6 +617,9 @@ public final class TLSConnection {
             }
         }
     }
+
+    /// How long a wait lasts before trying again while another operation is under way.
+    static let concurrentWaitSlice = 0.02  // seconds
 
     /// Maps `SSL_get_error` and the drained queue to a typed error, as CPython's `PySSL_SetError`.
     func classify(result: Int32, savedErrno: Int32) -> TLSError {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A path for a connection's records through buffers the caller owns, called from inside
 /// OpenSSL on the thread running the connection's operation. The Python glue adapts CPython's
 /// `ssl.MemoryBIO` with one, so asyncio's buffers carry the records without a relay.
@@ -12,6 +18,17 @@ public protocol TLSRecordChannel: AnyObject {
     func send(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// How many bytes the peer sent that are waiting to be received.
     var pendingCount: Int { get }
+    /// Called, repeatedly, while another thread's operation holds the connection, instead of
+    /// blocking until it is done: a channel whose callers hold a lock that operation may need
+    /// (Python's GIL) lets go of it here for a moment. The default just yields the processor.
+    func yieldToOtherThreads()
+}
+
+extension TLSRecordChannel {
+    /// Yields the processor.
+    public func yieldToOtherThreads() {
+        sched_yield()
+    }
 }
 
 /// What ``TLSRecordChannel/receive(into:)`` did.

@@ -1,4 +1,9 @@
 @preconcurrency import CPython
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import _swiftssl_c
 import SwiftSSL
 
@@ -147,6 +152,14 @@ final class StdlibMemoryBIOChannel: TLSRecordChannel {
         }
         CSwiftSSLPy_DecRef(result)
         return true
+    }
+
+    /// Another thread's operation holds the connection and may need the GIL, which this
+    /// thread holds: let go of it for a moment.
+    func yieldToOtherThreads() {
+        let state = PyEval_SaveThread()
+        sched_yield()
+        PyEval_RestoreThread(state)
     }
 
     var pendingCount: Int {
