@@ -2,12 +2,13 @@ import COpenSSL
 
 extension TLSConnection {
     /// The `tls-unique` channel binding (RFC 5929): the first Finished message of the latest
-    /// handshake, or nil before the handshake completes.
+    /// handshake, or nil while OpenSSL holds none (before that message).
     ///
     /// The first Finished is the client's in a full handshake and the server's in a resumed one,
     /// so which of OpenSSL's two copies it is depends on the side and on resumption, as in CPython.
+    /// Like CPython it answers with what OpenSSL holds in any state: in the middle of a handshake
+    /// (a resumed one, once the server's Finished is out) and after a fatal error.
     public var tlsUniqueChannelBinding: [UInt8]? {
-        guard isHandshakeComplete else { return nil }
         // A Finished message is at most EVP_MAX_MD_SIZE (64) bytes.
         var buffer = [UInt8](repeating: 0, count: 64)
         let length = buffer.withUnsafeMutableBytes { storage -> Int in

@@ -53,10 +53,11 @@ final class ChannelTransport {
             written?.pointee = 0
             guard let buffer, count > 0 else { return 0 }
             return TransportBIO.withOwner(of: bio, as: ChannelTransport.self) { transport -> Int32 in
-                guard transport.channel.send(UnsafeRawBufferPointer(start: buffer, count: count)) else { return 0 }
+                // A failure is -1, as from OpenSSL's own BIOs (see SocketTransport).
+                guard transport.channel.send(UnsafeRawBufferPointer(start: buffer, count: count)) else { return -1 }
                 written?.pointee = count
                 return 1
-            } ?? 0
+            } ?? -1
         }
         _ = BIO_meth_set_ctrl(method) { bio, command, _, _ in
             switch command {

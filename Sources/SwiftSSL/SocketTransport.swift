@@ -36,8 +36,8 @@ final class SocketTransport {
     private var readAheadLimit: Int32 = 0
     private var start: Int32 = 0
     private var end: Int32 = 0
-    /// The socket. Not owned.
-    let descriptor: Int32
+    /// The socket, or -1 once ``forgetDescriptor()`` was called. Not owned.
+    private(set) var descriptor: Int32
     /// End of file or a socket error met by a read that must not wait: kept for the next read
     /// that may, so OpenSSL only learns of it when the caller asks for more (an EOF seen early
     /// would make OpenSSL fail the connection, and drop its session, before the caller read
@@ -86,6 +86,15 @@ final class SocketTransport {
         storage?.deallocate()
         outgoing.release()
     }
+
+    /// Stops using the socket (its owner detached the descriptor, which may soon name another
+    /// file): every later read and write fails with EBADF.
+    func forgetDescriptor() {
+        descriptor = -1
+    }
+
+    /// True after ``forgetDescriptor()``.
+    var isDetached: Bool { descriptor < 0 }
 
     /// Bytes taken from the socket that OpenSSL has not consumed.
     var bufferedCount: Int { Int(end - start) }
@@ -256,8 +265,10 @@ final class SocketTransport {
                 if SocketTransport.isRetryable(errno) {
                     BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY)
                 }
-                return 0
-            } ?? 0
+                // -1, as OpenSSL's socket BIO: `BIO_write` passes it on, and OpenSSL tells it
+                // from 0 (an alert still to send makes SSL_shutdown fail again only on -1).
+                return -1
+            } ?? -1
         }
         _ = BIO_meth_set_ctrl(method) { bio, command, _, pointer in
             switch command {

@@ -227,6 +227,7 @@ public final class TLSConnection {
 
     /// Runs the handshake to completion.
     public func handshake(timeout: IOTimeout = .blocking, onInterrupt: () throws -> Void = {}) throws {
+        try checkSocketAttached()
         try inOperation {
             _ = try perform("handshake", timeout: timeout, onInterrupt: onInterrupt) { ssl in
                 (SSL_do_handshake(ssl), 0)
@@ -251,6 +252,7 @@ public final class TLSConnection {
     /// other failures throw, after the bytes that preceded them were returned.
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
                      onInterrupt: () throws -> Void = {}) throws -> Int {
+        try checkSocketAttached()
         guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
         return try inOperation {
             while true {
@@ -355,7 +357,8 @@ public final class TLSConnection {
     /// up to three per system call rather than one, and has sent them all when it returns.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: IOTimeout = .blocking,
                       onInterrupt: () throws -> Void = {}) throws -> Int {
-        try inOperation {
+        try checkSocketAttached()
+        return try inOperation {
             try holdingWriteLock(timeout: timeout) {
                 try writeHoldingWriteLock(bytes, timeout: timeout, onInterrupt: onInterrupt)
             }
@@ -425,6 +428,9 @@ public final class TLSConnection {
 
     /// ``shutdown(timeout:onInterrupt:)``, once no write is under way.
     private func shutdownHoldingWriteLock(timeout: IOTimeout, onInterrupt: () throws -> Void) throws {
+        if socketTransport?.isDetached == true {
+            throw TLSError(kind: .ssl, code: 0, message: "Underlying socket connection gone (swiftssl)")
+        }
         var zeros = 0
         while true {
             let failure: TLSError? = exclusively {
@@ -445,6 +451,20 @@ public final class TLSConnection {
             if try !waitToRetry(failure, operation: "shutdown", timeout: timeout, onInterrupt: onInterrupt) {
                 throw failure
             }
+        }
+    }
+
+    /// Stops using the socket: its owner detached the descriptor (Python's `socket.detach()`),
+    /// which may soon name an unrelated file. Later operations fail (EBADF; shutdown with
+    /// CPython's "Underlying socket connection gone") and never touch that descriptor.
+    public func detachSocket() {
+        exclusively { socketTransport?.forgetDescriptor() }
+    }
+
+    /// Fails as the detached socket itself would (EBADF) once ``detachSocket()`` was called.
+    private func checkSocketAttached() throws {
+        if socketTransport?.isDetached == true {
+            throw TLSError.system(errno: EBADF, message: String(cString: strerror(EBADF)))
         }
     }
 

@@ -45,10 +45,10 @@ func connectionDoHandshake(_ object: PyObjectPointer?, _ vector: FastArguments, 
 @_cdecl("swiftssl_connection_read")
 func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "read", arguments: 1...3) { box, arguments in
-        let length = try arguments.int(0)
+        let length = try arguments.ssize(0)
         let timeout = try arguments.timeout(2)
         if let buffer = arguments.optional(1) {
-            return try withBuffer(buffer, writable: true) { view in
+            return try withWritableArgument(buffer, function: "read", position: 2) { view in
                 let limit = length <= 0 || length > view.count ? view.count : length
                 let target = UnsafeMutableRawBufferPointer(rebasing: view[0..<limit])
                 let got = try box.operate { onInterrupt in
@@ -196,6 +196,16 @@ func connectionTakeBytesAfterCloseNotify(
     }
 }
 
+/// `_detach_socket()`: the socket's descriptor was detached; stop using it
+/// (``TLSConnection/detachSocket()``).
+@_cdecl("swiftssl_connection_detach_socket")
+func connectionDetachSocket(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    connectionMethod(object, vector, count, "_detach_socket", arguments: 0...0) { box, _ in
+        box.connection.detachSocket()
+        return newNone()
+    }
+}
+
 /// `getpeercert(binary_form)`: DER bytes, the decoded dict, `{}` when the context does not verify,
 /// or None when the peer sent no certificate.
 @_cdecl("swiftssl_connection_getpeercert")
@@ -256,7 +266,13 @@ func connectionGetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _
 func connectionSetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_set_context", arguments: 1...1) { box, arguments in
         let contextObject = try arguments.object(0)
-        let contextBox = try unwrapNative(contextObject, kind: SwiftSSLKindContext, as: ContextBox.self)
+        let contextBox: ContextBox
+        do {
+            contextBox = try unwrapNative(contextObject, kind: SwiftSSLKindContext, as: ContextBox.self)
+        } catch {
+            PyErr_Clear()
+            throw PythonError.typeError("The value must be a SSLContext")  // CPython's words
+        }
         box.connection.switchContext(to: contextBox.context)
         CSwiftSSLPy_IncRef(contextObject)
         box.replaceContextObject(contextObject)

@@ -348,7 +348,7 @@ enum ServerNameDispatch {
         if CSwiftSSLPy_IsNone(result) != 0 { return .accept }
         let alert = PyLong_AsLong(result)
         if alert == -1, PyErr_Occurred() != nil {
-            PyErr_WriteUnraisable(callable)
+            PyErr_WriteUnraisable(result)  // the value returned, as CPython reports it
             return .alert(internalError)
         }
         return .alert(Int32(truncatingIfNeeded: alert))

@@ -2,12 +2,16 @@
 import _swiftssl_c
 import SwiftSSL
 
-/// `MemoryBIO()`: returns a retained ``MemoryBufferBox``.
+/// `MemoryBIO()`: returns a retained ``MemoryBufferBox``. Arguments are refused with CPython's
+/// words, positional ones first.
 @_cdecl("swiftssl_memory_buffer_create")
-func memoryBufferCreate(_ arguments: PyObjectPointer?) -> UnsafeMutableRawPointer? {
+func memoryBufferCreate(_ arguments: PyObjectPointer?, _ keywords: PyObjectPointer?) -> UnsafeMutableRawPointer? {
     do {
         if let arguments, PyTuple_Size(arguments) != 0 {
-            throw PythonError.typeError("MemoryBIO() takes no arguments")
+            throw PythonError.typeError("MemoryBIO() takes no positional arguments")
+        }
+        if let keywords, PyDict_Size(keywords) != 0 {
+            throw PythonError.typeError("MemoryBIO() takes no keyword arguments")
         }
         return Unmanaged.passRetained(MemoryBufferBox(try TLSMemoryBuffer())).toOpaque()
     } catch {

@@ -49,7 +49,8 @@ func connectionSelectedALPNProtocol(_ object: PyObjectPointer?, _ vector: FastAr
 @_cdecl("swiftssl_connection_verify_client_post_handshake")
 func connectionVerifyClientPostHandshake(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "verify_client_post_handshake", arguments: 0...0) { box, _ in
-        try box.connection.requestPostHandshakeAuthentication()
+        // Numbered as CPython's _setSSLError numbers it: errno is OpenSSL's reason.
+        try withSetSSLErrorNumbers { try box.connection.requestPostHandshakeAuthentication() }
         return newNone()
     }
 }

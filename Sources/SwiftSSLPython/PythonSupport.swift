@@ -203,6 +203,16 @@ struct Arguments {
         return value
     }
 
+    /// The argument at `index` as CPython parses a `Py_ssize_t` ("n"): anything with
+    /// `__index__`, OverflowError beyond the C type.
+    func ssize(_ index: Int) throws -> Int {
+        let number = try checked(PyNumber_Index(try object(index)))
+        defer { CSwiftSSLPy_DecRef(number) }
+        let value = PyLong_AsSsize_t(number)
+        if value == -1, PyErr_Occurred() != nil { throw PythonError.alreadySet }
+        return value
+    }
+
     /// The argument at `index` as CPython's argument clinic parses a C `int` (see ``clinicInt(_:)``).
     func cInt(_ index: Int) throws -> Int32 {
         try clinicInt(try object(index))
@@ -292,6 +302,21 @@ func withBuffer<Result>(_ object: PyObjectPointer, writable: Bool = false,
     var view = Py_buffer()
     let flags = writable ? PyBUF_WRITABLE : PyBUF_SIMPLE
     try checkedStatus(PyObject_GetBuffer(object, &view, flags))
+    defer { PyBuffer_Release(&view) }
+    return try body(UnsafeMutableRawBufferPointer(start: view.buf, count: view.len))
+}
+
+/// ``withBuffer(_:writable:_:)`` for a writable buffer argument, refused as CPython's argument
+/// clinic refuses one ("read() argument 2 must be read-write bytes-like object, not int"),
+/// whatever made it unusable (read-only, not contiguous, not a buffer at all).
+func withWritableArgument<Result>(_ object: PyObjectPointer, function: String, position: Int,
+                                  _ body: (UnsafeMutableRawBufferPointer) throws -> Result) throws -> Result {
+    var view = Py_buffer()
+    guard PyObject_GetBuffer(object, &view, PyBUF_WRITABLE) == 0 else {
+        PyErr_Clear()
+        throw PythonError.typeError(
+            "\(function)() argument \(position) must be read-write bytes-like object, not \(typeName(object))")
+    }
     defer { PyBuffer_Release(&view) }
     return try body(UnsafeMutableRawBufferPointer(start: view.buf, count: view.len))
 }

@@ -42,8 +42,7 @@ static PyObject *context_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
 }
 
 static PyObject *memory_buffer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    (void)kwargs;
-    void *core = swiftssl_memory_buffer_create(args);
+    void *core = swiftssl_memory_buffer_create(args, kwargs);
     if (core == NULL) return NULL;
     return swiftssl_new_with(type, core);
 }

@@ -1,3 +1,4 @@
+import COpenSSL
 import XCTest
 @testable import SwiftSSL
 
@@ -31,6 +32,17 @@ final class InMemoryHandshakeTests: XCTestCase {
             let count = try buffer.withUnsafeMutableBytes { try server.read(into: $0, timeout: .nonBlocking) }
             XCTAssertEqual(Array(buffer[..<count]), message, name)
         }
+    }
+
+    /// Sessions carry CPython's session id context, so their tickets are as long as the
+    /// stdlib's (with "swiftssl", one byte longer, they could take one more cipher block).
+    func testSessionsCarryCPythonsSessionIDContext() throws {
+        let (client, server) = try makeWiredPair()
+        try TLSConnection.completeHandshakes(client: client, server: server)
+        let session = try XCTUnwrap(SSL_get_session(server.ssl))
+        var length: UInt32 = 0
+        let context = try XCTUnwrap(SSL_SESSION_get0_id_context(session, &length))
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: context, count: Int(length))), Array("Python\0".utf8))
     }
 
     func testAnEmptyWriteGoesToOpenSSLAsCPythonsDoes() throws {

@@ -55,6 +55,10 @@ class SSLSession:
 
     __hash__ = None
 
+    def __reduce_ex__(self, protocol):
+        # As CPython's: a session cannot be pickled or copied (it holds OpenSSL state).
+        raise TypeError("cannot pickle 'SSLSession' object")
+
 
 def _set_session(sslobj, session):
     """Offers ``session`` on the native connection ``sslobj``, with CPython's type check."""
@@ -63,8 +67,25 @@ def _set_session(sslobj, session):
     sslobj._set_session(session._native)
 
 
+def _c_type_name(value):
+    """How CPython's argument errors name the type of `value` (its tp_name): "None" for None,
+    the bare name of a class defined in Python or of a builtin, "module.name" for C types
+    (``array.array``), which are the immutable ones."""
+    if value is None:
+        return "None"
+    kind = type(value)
+    if not kind.__flags__ & (1 << 8) or kind.__module__ == "builtins":  # Py_TPFLAGS_IMMUTABLETYPE
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _channel_binding(sslobj, cb_type):
     """The channel binding of type ``cb_type`` of a live native connection."""
+    if not isinstance(cb_type, str):
+        raise TypeError(f"get_channel_binding() argument 'cb_type' must be str, not {_c_type_name(cb_type)}")
+    cb_type.encode()  # a lone surrogate: the UnicodeEncodeError CPython's str argument gives
+    if "\0" in cb_type:
+        raise ValueError("embedded null character")
     if cb_type != "tls-unique":
         raise ValueError(f"'{cb_type}' channel binding type not implemented")
     return sslobj._tls_unique()

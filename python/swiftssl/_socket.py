@@ -318,6 +318,13 @@ class SSLSocket(_socket.socket):
         self._sslobj = None
         super().shutdown(how)
 
+    def detach(self, *args, **kwargs):
+        descriptor = super().detach(*args, **kwargs)  # socket.detach()'s own errors for arguments
+        # The descriptor may soon name another file: the connection stops using it.
+        if self._sslobj is not None:
+            self._sslobj._detach_socket()
+        return descriptor
+
     def unwrap(self):
         """Ends TLS with close_notify both ways; the socket then carries plaintext."""
         if self._sslobj is None:
@@ -355,11 +362,11 @@ class SSLSocket(_socket.socket):
             self._sslobj = None
             raise
 
-    def connect(self, address):
-        self._real_connect(address, False)
+    def connect(self, addr):
+        self._real_connect(addr, False)
 
-    def connect_ex(self, address):
-        return self._real_connect(address, True)
+    def connect_ex(self, addr):
+        return self._real_connect(addr, True)
 
     def accept(self):
         connection, address = super().accept()

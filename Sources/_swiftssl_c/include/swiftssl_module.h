@@ -25,7 +25,7 @@ void *swiftssl_unwrap_core(PyObject *object, SwiftSSLKind kind);
 typedef PyObject *(*SwiftSSLFastMethod)(PyObject *, PyObject *const *, Py_ssize_t);
 void swiftssl_core_release(void *core);
 void *swiftssl_context_create(PyObject *args);
-void *swiftssl_memory_buffer_create(PyObject *args);
+void *swiftssl_memory_buffer_create(PyObject *args, PyObject *kwargs);
 
 #define SWIFTSSL_METHOD(name) PyObject *name(PyObject *, PyObject *const *, Py_ssize_t);
 #include "swiftssl_methods.def"

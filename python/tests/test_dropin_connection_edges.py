@@ -1,0 +1,222 @@
+"""Connection objects at their edges, answered as CPython's `ssl` answers (or more safely, where
+it says so): a detached socket, a second unwrap() after a failed one, tls-unique mid-handshake
+and after a fatal error, post-handshake auth errors, arguments of the wrong type. Each case was
+found by the differential tests (test_connection_arguments_differential.py,
+test_server_differential.py) and is pinned here with a fixed input.
+"""
+
+import copy
+import os
+import socket
+import ssl as stdlib_ssl
+import sys
+import threading
+
+import pytest
+
+import swiftssl
+
+LIBRARIES = pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+
+
+def server_context(module, server_cert, tmp_path, **settings):
+    context = module.SSLContext(module.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*server_cert.write(tmp_path, "server"))
+    for name, value in settings.items():
+        setattr(context, name, value)
+    return context
+
+
+def client_context(root_ca, **settings):
+    context = stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=root_ca.cert_pem.decode())
+    for name, value in settings.items():
+        setattr(context, name, value)
+    return context
+
+
+class MemoryPair:
+    """A stdlib client SSLObject and a server SSLObject of `module`, moved by hand."""
+
+    def __init__(self, module, server, client, session=None):
+        self.client_in, self.client_out = stdlib_ssl.MemoryBIO(), stdlib_ssl.MemoryBIO()
+        self.server_in, self.server_out = module.MemoryBIO(), module.MemoryBIO()
+        self.client = client.wrap_bio(self.client_in, self.client_out, server_hostname="localhost", session=session)
+        self.server = server.wrap_bio(self.server_in, self.server_out, server_side=True)
+
+    def step(self, tls):
+        try:
+            tls.do_handshake()
+        except (stdlib_ssl.SSLWantReadError, swiftssl.SSLWantReadError):
+            pass
+        self.server_in.write(self.client_out.read())
+        self.client_in.write(self.server_out.read())
+
+    def handshake(self):
+        for _ in range(3):
+            self.step(self.client)
+            self.step(self.server)
+
+
+def connected_pair(module, root_ca, server_cert, tmp_path):
+    """A client SSLSocket of `module` over a socketpair, handshaken with a stdlib server."""
+    client_raw, server_raw = socket.socketpair()
+    server = server_context(stdlib_ssl, server_cert, tmp_path)
+    thread = threading.Thread(target=lambda: server.wrap_socket(server_raw, server_side=True).recv(100))
+    thread.start()
+    context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=root_ca.cert_pem.decode())
+    tls = context.wrap_socket(client_raw, server_hostname="localhost")
+    return tls, server_raw, thread
+
+
+def test_a_detached_socket_never_carries_tls_again(root_ca, server_cert, tmp_path):
+    """After detach() the descriptor is the caller's and may soon name another socket: swiftssl
+    refuses TLS on it, where CPython's write() sends a record into whatever the number names."""
+    tls, server_raw, thread = connected_pair(swiftssl, root_ca, server_cert, tmp_path)
+    descriptor = tls.detach()
+    os.close(descriptor)
+    reused, unrelated = socket.socketpair()  # takes the lowest free number: the one just closed
+    try:
+        assert reused.fileno() == descriptor
+        with pytest.raises(OSError) as failure:
+            tls.write(b"secret")
+        assert failure.value.errno == 9
+        for call in (lambda: tls.recv(10), tls.do_handshake):
+            with pytest.raises(OSError, match="Bad file descriptor"):
+                call()
+        with pytest.raises(swiftssl.SSLError, match="Underlying socket connection gone") as failure:
+            tls.unwrap()
+        assert failure.value.errno == 0
+        unrelated.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            unrelated.recv(100)  # nothing reached the socket that took the number
+    finally:
+        reused.close()
+        unrelated.close()
+        server_raw.close()
+        thread.join(10)
+
+
+@LIBRARIES
+def test_unwrap_after_a_failed_unwrap_fails_again(module, root_ca, server_cert, tmp_path):
+    """The peer's socket is shut down, so close_notify cannot go out: the second unwrap() fails
+    too (swiftssl's returned as if it had gone out)."""
+    client_raw, server_raw = socket.socketpair()
+    server_raw.setblocking(False)
+    tls = server_context(module, server_cert, tmp_path).wrap_socket(
+        server_raw, server_side=True, do_handshake_on_connect=False)
+    client_in, client_out = stdlib_ssl.MemoryBIO(), stdlib_ssl.MemoryBIO()
+    client = client_context(root_ca).wrap_bio(client_in, client_out, server_hostname="localhost")
+    for _ in range(3):
+        for tls_object in (client, tls):
+            try:
+                tls_object.do_handshake()
+            except (stdlib_ssl.SSLWantReadError, swiftssl.SSLWantReadError):
+                pass
+            client_raw.sendall(client_out.read())
+        client_raw.setblocking(False)
+        try:
+            client_in.write(client_raw.recv(1 << 20))
+        except BlockingIOError:
+            pass
+    assert tls.version() == "TLSv1.3"
+    client_raw.shutdown(socket.SHUT_RDWR)
+    for _ in range(2):
+        with pytest.raises(BrokenPipeError):
+            tls.unwrap()
+    tls.close()
+    client_raw.close()
+
+
+def tls_unique_mid_resumed_handshake(module, root_ca, server_cert, tmp_path):
+    """tls-unique of a server whose resumed TLS 1.2 handshake has sent its Finished and waits for
+    the client's: the server's Finished, which OpenSSL holds."""
+    server = server_context(module, server_cert, tmp_path, maximum_version=module.TLSVersion.TLSv1_2)
+    client = client_context(root_ca)
+    first = MemoryPair(module, server, client)
+    first.handshake()
+    second = MemoryPair(module, server, client, session=first.client.session)
+    second.step(second.client)
+    second.step(second.server)
+    assert second.server.session_reused
+    return second.server.get_channel_binding("tls-unique")
+
+
+def test_tls_unique_mid_handshake_is_what_openssl_holds(root_ca, server_cert, tmp_path):
+    ours = tls_unique_mid_resumed_handshake(swiftssl, root_ca, server_cert, tmp_path)
+    theirs = tls_unique_mid_resumed_handshake(stdlib_ssl, root_ca, server_cert, tmp_path)
+    assert ours is not None and len(ours) == len(theirs) == 12  # TLS 1.2's verify_data
+
+
+@LIBRARIES
+def test_tls_unique_after_a_fatal_error_is_still_the_handshakes(module, root_ca, server_cert, tmp_path):
+    pair = MemoryPair(module, server_context(module, server_cert, tmp_path), client_context(root_ca))
+    pair.handshake()
+    before = pair.server.get_channel_binding("tls-unique")
+    pair.server_in.write(b"GET / HTTP/1.1\r\n\r\n")
+    with pytest.raises(module.SSLError, match="WRONG_VERSION_NUMBER"):
+        pair.server.read(100)
+    assert pair.server.get_channel_binding("tls-unique") == before is not None
+
+
+@LIBRARIES
+def test_post_handshake_auth_errors_carry_openssls_reason(module, root_ca, server_cert, tmp_path):
+    """errno of verify_client_post_handshake()'s SSLError is OpenSSL's reason, as CPython's."""
+    pair = MemoryPair(module, server_context(module, server_cert, tmp_path), client_context(root_ca))
+    pair.handshake()
+    with pytest.raises(module.SSLError, match="EXTENSION_NOT_RECEIVED") as failure:
+        pair.server.verify_client_post_handshake()  # the client offered no post-handshake auth
+    assert failure.value.errno == 279
+
+
+@LIBRARIES
+def test_connection_arguments_are_parsed_as_cpythons(module, root_ca, server_cert, tmp_path):
+    class Size:
+        def __index__(self):
+            return 5
+
+    pair = MemoryPair(module, server_context(module, server_cert, tmp_path), client_context(root_ca))
+    pair.handshake()
+    pair.client.write(b"hello, world")
+    pair.server_in.write(pair.client_out.read())
+    assert pair.server.read(Size()) == b"hello"  # anything with __index__ is a size
+    with pytest.raises(TypeError, match=r"^read\(\) argument 2 must be read-write bytes-like object, not memoryview$"):
+        pair.server.read(4, memoryview(bytearray(16))[::2])
+    with pytest.raises(TypeError, match=r"^read\(\) argument 2 must be read-write bytes-like object, not bytes$"):
+        pair.server.read(4, b"read-only")
+    with pytest.raises(TypeError, match=r"^get_channel_binding\(\) argument 'cb_type' must be str, not None$"):
+        pair.server.get_channel_binding(None)
+    with pytest.raises(UnicodeEncodeError):
+        pair.server.get_channel_binding("\udcff")
+    with pytest.raises(TypeError, match=r"^The value must be a SSLContext$"):
+        pair.server.context = object()
+    with pytest.raises(TypeError, match=r"^cannot pickle '(_ssl\.)?SSLSession' object$"):
+        copy.copy(pair.server.session)
+    with pytest.raises(TypeError, match=r"^MemoryBIO\(\) takes no keyword arguments$"):
+        module.MemoryBIO(n=1)
+    with pytest.raises(TypeError, match=r"^MemoryBIO\(\) takes no positional arguments$"):
+        module.MemoryBIO(1)
+
+
+@LIBRARIES
+def test_connect_takes_addr_by_keyword(module):
+    listener = socket.create_server(("127.0.0.1", 0))
+    tls = module.create_default_context().wrap_socket(socket.socket(), server_hostname="localhost",
+                                                      do_handshake_on_connect=False)
+    with listener, tls:
+        assert tls.connect_ex(addr=listener.getsockname()) == 0
+
+
+@LIBRARIES
+def test_an_sni_result_that_is_no_alert_is_reported_with_the_result(module, root_ca, server_cert, tmp_path,
+                                                                    monkeypatch):
+    reports = []
+    monkeypatch.setattr(sys, "unraisablehook", reports.append)
+    server = server_context(module, server_cert, tmp_path)
+    server.sni_callback = lambda tls, name, context: "40"
+    pair = MemoryPair(module, server, client_context(root_ca))
+    with pytest.raises(module.SSLError):
+        pair.handshake()
+        pair.server.do_handshake()
+    assert [(type(report.exc_value), report.object) for report in reports] == [(TypeError, "40")]
