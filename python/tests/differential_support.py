@@ -50,6 +50,19 @@ def contexts(root_ca, directory, version):
     return server, clients
 
 
+class Index:
+    """An integer only by __index__: CPython's "i" and "l" arguments take it, "k" does not."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+    def __repr__(self):
+        return f"Index({self.value})"
+
+
 def described(error):
     """Class, errno and message, without where it was raised: CPython says "(_ssl.c:1006)" or
     "_ssl.c:989: " where swiftssl says "(swiftssl)" or nothing (README, "Differences")."""

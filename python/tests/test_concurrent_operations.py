@@ -91,6 +91,21 @@ def echo(tls):
         tls.sendall(view[:count])
 
 
+def start_echo_server(context):
+    """A stdlib TLS echo server for one connection: (its listening socket, its Worker)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(JOIN_TIMEOUT)
+
+    def serve():
+        connection, _ = listener.accept()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            echo(tls)
+
+    server = Worker(serve)
+    server.start()
+    return listener, server
+
+
 @pytest.fixture(scope="module")
 def checksum():
     return expected_checksum()
@@ -99,16 +114,7 @@ def checksum():
 @pytest.mark.parametrize("version, timeout", [("TLSv1_3", None), ("TLSv1_3", 30.0), ("TLSv1_2", None)])
 def test_client_reads_in_one_thread_while_another_writes(version, timeout, checksum, root_ca, stdlib_server_context):
     stdlib_server_context.maximum_version = getattr(stdlib_ssl.TLSVersion, version)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(JOIN_TIMEOUT)
-
-    def serve():
-        connection, _ = listener.accept()
-        with stdlib_server_context.wrap_socket(connection, server_side=True) as tls:
-            echo(tls)
-
-    server = Worker(serve)
-    server.start()
+    listener, server = start_echo_server(stdlib_server_context)
     context = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
     raw = socket.create_connection(listener.getsockname())
     raw.settimeout(timeout)
@@ -160,16 +166,7 @@ def test_sendall_from_several_threads_sends_each_message_whole(root_ca, stdlib_s
     message comes back whole (sendall calls from threads never interleave), each thread's in
     its order."""
     writers, per_writer = 4, 150
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(JOIN_TIMEOUT)
-
-    def serve():
-        connection, _ = listener.accept()
-        with stdlib_server_context.wrap_socket(connection, server_side=True) as tls:
-            echo(tls)
-
-    server = Worker(serve)
-    server.start()
+    listener, server = start_echo_server(stdlib_server_context)
     total = sum(len(message) for writer in range(writers) for message in framed_messages(writer, per_writer))
     context = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
     with listener, context.wrap_socket(socket.create_connection(listener.getsockname()),

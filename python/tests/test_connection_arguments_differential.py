@@ -39,7 +39,7 @@ import warnings
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from differential_support import described
+from differential_support import Index, described
 import swiftssl
 
 EXAMPLES = int(os.environ.get("CONNECTION_ARGUMENT_EXAMPLES", 150))
@@ -50,19 +50,6 @@ HOSTNAME = "localhost"
 MODES = {"blocking": None, "non-blocking": 0.0, "timeout": TIMEOUT}
 LIBRARIES = (swiftssl, stdlib_ssl)
 WANT = (stdlib_ssl.SSLWantReadError, stdlib_ssl.SSLWantWriteError)
-
-
-class Index:
-    """An integer only by __index__."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __index__(self):
-        return self.value
-
-    def __repr__(self):
-        return f"Index({self.value})"
 
 
 # -- arguments: a name each, made fresh for each run -------------------------------------------

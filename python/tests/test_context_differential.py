@@ -23,21 +23,8 @@ import warnings
 import pytest
 from hypothesis import event, example, given, settings, strategies as st
 
-from differential_support import described
+from differential_support import Index, described
 import swiftssl
-
-
-class Index:
-    """An integer only by __index__: CPython's "i" and "l" arguments take it, "k" does not."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __index__(self):
-        return self.value
-
-    def __repr__(self):
-        return f"Index({self.value})"
 
 
 class Named:
