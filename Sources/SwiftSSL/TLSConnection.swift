@@ -18,7 +18,9 @@ import Musl
 /// requires of an `SSL`, and every wait for the socket happens outside it, so one thread
 /// waiting for data never holds up another's write. A socket is therefore always read and
 /// written without blocking (`MSG_DONTWAIT`), whatever its own mode; "blocking" is a `poll`
-/// without a deadline.
+/// without a deadline. The operations, ``takeBytesAfterCloseNotify()`` and ``detachSocket()``
+/// take that lock: call them without holding anything a callback needs (the Python glue lets go
+/// of the GIL first), except over a ``TLSRecordChannel``, which yields it while it waits.
 ///
 /// ```swift
 /// let connection = try TLSConnection(context: context, socket: fd, serverHostname: "example.com")
@@ -345,7 +347,7 @@ public final class TLSConnection {
     /// (several records are read at once): the start of the plaintext that follows TLS, for
     /// `unwrap()` to hand on. Empty unless the peer's close_notify was received; taking clears it.
     public func takeBytesAfterCloseNotify() -> [UInt8] {
-        operationLock.withLock { _ in
+        exclusively {
             guard let transport = socketTransport, SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN != 0 else { return [] }
             return transport.takeBufferedBytes()
         }
@@ -626,7 +628,7 @@ public final class TLSConnection {
                 return true
             case .interrupted:
                 try onInterrupt()
-            case .timedOut where slice != nil && until != deadline:
+            case .timedOut where until != deadline:  // the slice ended, not the deadline
                 return true
             case .timedOut:
                 // As CPython: a handshake, read or write names itself whichever way it waited

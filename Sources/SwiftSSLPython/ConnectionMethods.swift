@@ -192,7 +192,9 @@ func connectionTakeBytesAfterCloseNotify(
     _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t
 ) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_take_bytes_after_close_notify", arguments: 0...0) { box, _ in
-        box.connection.takeBytesAfterCloseNotify().withUnsafeBytes(newBytes)
+        // Through `operate`, like every call that takes the connection's lock: never wait for
+        // it holding the GIL, which the operation holding it may need for a callback.
+        try box.operate { _ in box.connection.takeBytesAfterCloseNotify() }.withUnsafeBytes(newBytes)
     }
 }
 
@@ -201,7 +203,7 @@ func connectionTakeBytesAfterCloseNotify(
 @_cdecl("swiftssl_connection_detach_socket")
 func connectionDetachSocket(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_detach_socket", arguments: 0...0) { box, _ in
-        box.connection.detachSocket()
+        try box.operate { _ in box.connection.detachSocket() }  // the lock, without the GIL
         return newNone()
     }
 }

@@ -10,6 +10,7 @@ run failed about half the time.
 """
 
 import fcntl
+import os
 import socket
 import ssl as stdlib_ssl
 import sys
@@ -224,3 +225,30 @@ def test_sendall_waiting_behind_another_threads_sendall_keeps_its_timeout(connec
     peer.raw.shutdown(socket.SHUT_RDWR)  # ends the first: its peer is gone
     with pytest.raises(OSError):
         first.finish()
+
+
+def test_detach_while_another_threads_handshake_runs_python_code(root_ca, stdlib_server_context):
+    """A handshake in another thread holds the connection's lock while its msg_callback (Python)
+    runs; detach() waits for that lock without holding the GIL, which the callback needs back."""
+    client_raw, server_raw = socket.socketpair()
+    server = Worker(lambda: stdlib_server_context.wrap_socket(server_raw, server_side=True))
+    server.start()
+    in_callback = threading.Event()
+
+    def callback(*arguments):
+        if not in_callback.is_set():
+            in_callback.set()
+            time.sleep(0.3)  # lets the main thread take the GIL and reach detach()
+
+    context = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+    context._msg_callback = callback
+    tls = context.wrap_socket(client_raw, server_hostname="localhost", do_handshake_on_connect=False)
+    handshake = Worker(tls.do_handshake)
+    handshake.start()
+    assert in_callback.wait(10)
+    os.close(tls.detach())
+    with pytest.raises(OSError):
+        handshake.finish()  # its socket went away under it; what matters is that it ended
+    server_raw.close()
+    with pytest.raises(OSError):
+        server.finish()
