@@ -149,12 +149,19 @@ public final class TLSConnection {
             }
         }
         if serverSide {
+            // CPython's session id context, on the server side only, as CPython sets it: tickets
+            // are then as long as the stdlib's, and a client's sessions keep none, which TLS 1.3
+            // needs to accept the server's choice of an external PSK (its session has none).
+            _ = SSL_set_session_id_context(ssl, TLSConnection.sessionIDContext, UInt32(TLSConnection.sessionIDContext.count))
             SSL_set_accept_state(ssl)
         } else {
             SSL_set_connect_state(ssl)
             if let hostname { try configureHostname(hostname) }
         }
     }
+
+    /// The session id context of server-side connections: CPython's (`"Python"` with its NUL).
+    static let sessionIDContext = Array("Python\0".utf8)
 
     deinit {
         // Freeing an SSL that never sent close_notify makes OpenSSL mark its session

@@ -30,6 +30,8 @@ public final class TLSContext {
     public var serverNameCallback: ServerNameCallback? {
         didSet { installServerNameCallback() }
     }
+    /// The TLS-PSK callbacks (``setPreSharedKeyClientCallback(_:)``), if any.
+    var preSharedKeyCallbacks = PreSharedKeyCallbacks()
     /// The ALPN names in wire format, kept alive for OpenSSL's selection callback.
     var alpnProtocols: ALPNProtocolList?
     /// A number no other context of this process has had or will have (addresses are reused
@@ -51,8 +53,6 @@ public final class TLSContext {
     /// The cipher string for contexts pinned to TLS 1.0 or 1.1, which need SHA-1 suites and
     /// signatures that OpenSSL 3 refuses above security level 0.
     public static let legacyCipherString = "DEFAULT:!aNULL:!eNULL:@SECLEVEL=0"
-    /// The session id context of every context: CPython's (`"Python"` with its NUL, 7 bytes).
-    static let sessionIDContext = Array("Python\0".utf8)
 
     /// Makes a context for `protocol` with CPython 3.11's defaults: `.tlsClient` verifies the
     /// peer and its hostname; everything else starts with ``VerifyMode/none``.
@@ -98,9 +98,6 @@ public final class TLSContext {
         } else {
             try applyCipherString(TLSContext.defaultCipherString)
         }
-        // CPython's session id context ("Python" and its NUL), so sessions and tickets are the
-        // same size on the wire as the stdlib's.
-        _ = SSL_CTX_set_session_id_context(sslContext, TLSContext.sessionIDContext, UInt32(TLSContext.sessionIDContext.count))
         let parameters = SSL_CTX_get0_param(sslContext)
         X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_TRUSTED_FIRST))
         X509_VERIFY_PARAM_set_hostflags(parameters, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))

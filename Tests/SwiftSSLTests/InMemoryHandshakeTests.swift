@@ -34,15 +34,20 @@ final class InMemoryHandshakeTests: XCTestCase {
         }
     }
 
-    /// Sessions carry CPython's session id context, so their tickets are as long as the
-    /// stdlib's (with "swiftssl", one byte longer, they could take one more cipher block).
-    func testSessionsCarryCPythonsSessionIDContext() throws {
+    /// A server's sessions carry CPython's session id context, so their tickets are as long as
+    /// the stdlib's (with "swiftssl", one byte longer, they could take one more cipher block); a
+    /// client's carry none, as CPython's (TLS 1.3 external PSKs depend on it: PreSharedKeyTests).
+    func testServerSessionsCarryCPythonsSessionIDContextAndClientSessionsNone() throws {
         let (client, server) = try makeWiredPair()
         try TLSConnection.completeHandshakes(client: client, server: server)
-        let session = try XCTUnwrap(SSL_get_session(server.ssl))
-        var length: UInt32 = 0
-        let context = try XCTUnwrap(SSL_SESSION_get0_id_context(session, &length))
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: context, count: Int(length))), Array("Python\0".utf8))
+        func idContext(of connection: TLSConnection) throws -> [UInt8] {
+            let session = try XCTUnwrap(SSL_get_session(connection.ssl))
+            var length: UInt32 = 0
+            let context = try XCTUnwrap(SSL_SESSION_get0_id_context(session, &length))
+            return Array(UnsafeBufferPointer(start: context, count: Int(length)))
+        }
+        XCTAssertEqual(try idContext(of: server), Array("Python\0".utf8))
+        XCTAssertEqual(try idContext(of: client), [])
     }
 
     func testAnEmptyWriteGoesToOpenSSLAsCPythonsDoes() throws {

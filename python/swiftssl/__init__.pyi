@@ -180,7 +180,7 @@ HAS_TLSv1: Final[bool]
 HAS_TLSv1_1: Final[bool]
 HAS_TLSv1_2: Final[bool]
 HAS_TLSv1_3: Final[bool]
-HAS_PSK: Final[bool]  # 3.13's name; False: no PSK callbacks
+HAS_PSK: Final[bool]  # 3.13's name; True: the PSK callbacks exist on every version
 CHANNEL_BINDING_TYPES: Final[list[str]]
 OPENSSL_VERSION: Final[str]
 OPENSSL_VERSION_NUMBER: Final[int]
@@ -226,6 +226,11 @@ class SSLContext(_stdlib_ssl.SSLContext):
     @deprecated("ssl.SSLContext() without protocol argument is deprecated.")
     def __new__(cls, protocol: None = None, *args: Any, **kwargs: Any) -> Self: ...
     def __init__(self, protocol: int | None = None, *args: Any, **kwargs: Any) -> None: ...
+    # swiftssl: 3.13's TLS-PSK callbacks, on every supported version.
+    def set_psk_client_callback(self, callback: Callable[[str | None], tuple[str | None, bytes]] | None) -> None: ...
+    def set_psk_server_callback(
+        self, callback: Callable[[str | None], bytes] | None, identity_hint: str | None = None
+    ) -> None: ...
     # swiftssl: certfile and keyfile may also be PEM content or file-like objects.
     def load_cert_chain(
         self, certfile: _CredentialSource, keyfile: _CredentialSource | None = None, password: _PasswordType | None = None

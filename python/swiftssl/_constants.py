@@ -156,8 +156,8 @@ HAS_TLSv1 = True
 HAS_TLSv1_1 = True
 HAS_TLSv1_2 = True
 HAS_TLSv1_3 = True
-# 3.13's TLS-PSK callbacks (set_psk_client_callback/set_psk_server_callback) are not provided.
-HAS_PSK = False
+# 3.13's TLS-PSK callbacks (set_psk_client_callback/set_psk_server_callback), on every version.
+HAS_PSK = True
 CHANNEL_BINDING_TYPES = ["tls-unique"]
 
 _DEFAULT_CIPHERS = (

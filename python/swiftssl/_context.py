@@ -66,6 +66,13 @@ class SSLContext(_swiftssl._SSLContext):
 
     sslsocket_class = None  # set by swiftssl/_api.py
     sslobject_class = None
+    # The callbacks the native core calls (read at handshake time, where the cycle collector
+    # sees them). Class-level defaults, so a subclass whose __init__ skips ours still has them.
+    _sni_callback = None
+    _psk_client_callback = None
+    _psk_server_callback = None
+    _keylog_filename = None
+    _msg_callback_function = None
 
     def __new__(cls, protocol=None, *args, **kwargs):
         if protocol is None:
@@ -76,9 +83,7 @@ class SSLContext(_swiftssl._SSLContext):
         return super().__new__(cls, protocol)
 
     def __init__(self, protocol=None, *args, **kwargs):
-        self._sni_callback = None
-        self._keylog_filename = None
-        self._msg_callback_function = None
+        pass
 
     def __reduce__(self):
         raise TypeError(f"cannot pickle {type(self).__name__!r} object")
@@ -157,7 +162,7 @@ class SSLContext(_swiftssl._SSLContext):
     def _msg_callback(self):
         """A debugging hook called with every TLS protocol message (private, as in CPython)."""
         # getattr: contexts from the wrap_socket cache are made without __init__.
-        return getattr(self, "_msg_callback_function", None)
+        return self._msg_callback_function
 
     @_msg_callback.setter
     def _msg_callback(self, callback):
@@ -173,7 +178,7 @@ class SSLContext(_swiftssl._SSLContext):
     @property
     def keylog_filename(self):
         """A file every connection's TLS secrets are appended to (NSS key log format), or None."""
-        return getattr(self, "_keylog_filename", None)
+        return self._keylog_filename
 
     @keylog_filename.setter
     def keylog_filename(self, path):
@@ -274,6 +279,18 @@ class SSLContext(_swiftssl._SSLContext):
         self._sni_callback = None
         self._set_sni_callback(callback)
         self._sni_callback = callback
+
+    def set_psk_client_callback(self, callback):
+        """TLS-PSK on the client side (CPython 3.13's, on every version): ``callback(hint)``
+        returns ``(identity, psk)``; None removes it."""
+        self._set_psk_client_callback(callback)
+        self._psk_client_callback = callback
+
+    def set_psk_server_callback(self, callback, identity_hint=None):
+        """TLS-PSK on the server side (CPython 3.13's, on every version): ``callback(identity)``
+        returns the psk bytes; ``identity_hint`` goes to TLS 1.2 clients; None removes it."""
+        self._set_psk_server_callback(callback, identity_hint)
+        self._psk_server_callback = callback
 
     def set_servername_callback(self, server_name_callback):
         """The older form of ``sni_callback``: the callback gets the name through

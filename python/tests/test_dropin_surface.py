@@ -134,3 +134,18 @@ def test_load_default_certs_checks_its_purpose():
 @pytest.mark.parametrize("code", [2, 3, 4, 5, 16, 17, 99, -1])
 def test_get_protocol_name_matches_stdlib(code):
     assert swiftssl.get_protocol_name(code) == stdlib_ssl.get_protocol_name(code)
+
+
+@pytest.mark.parametrize("module", [stdlib_ssl, swiftssl], ids=["stdlib", "swiftssl"])
+def test_a_subclass_whose_init_skips_ours_still_has_every_callback_attribute(module):
+    """Subclasses that override __init__ without calling it (the stdlib's __init__ does nothing)
+    read sni_callback, keylog_filename and _msg_callback as None; swiftssl's used to raise
+    AttributeError for sni_callback, which it kept in an attribute its __init__ set."""
+    class QuietContext(module.SSLContext):
+        def __init__(self, *arguments, **keywords):
+            pass
+
+    context = QuietContext(module.PROTOCOL_TLS_SERVER)
+    assert (context.sni_callback, context.keylog_filename, context._msg_callback) == (None, None, None)
+    context.sni_callback = lambda *_: None
+    assert context.sni_callback is not None
