@@ -104,12 +104,16 @@ enum PreSharedKeyDispatch {
         defer { CSwiftSSLPy_DecRef(callable) }
         guard let result = call(callable, with: identity) else { return nil }
         defer { CSwiftSSLPy_DecRef(result) }
-        guard CSwiftSSLPy_IsBytes(result) != 0 else {
-            PyErr_SetString(PyExc_TypeError, "expected bytes, \(typeName(result)) found")
+        do {
+            guard CSwiftSSLPy_IsBytes(result) != 0 else {
+                throw PythonError.typeError("expected bytes, \(typeName(result)) found")
+            }
+            return try withBuffer(result) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
+        } catch {
+            raise(error)
             PyErr_WriteUnraisable(callable)
             return nil
         }
-        return try? withBuffer(result) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
     }
 
     /// The named callback of the connection's Python context (a new reference), or nil when

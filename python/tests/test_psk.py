@@ -261,3 +261,31 @@ def test_a_context_and_a_callback_that_refers_to_it_are_collected():
     del client, server
     gc.collect()
     assert [reference() for reference in references] == [None, None]
+
+
+def test_asyncio_streams_over_a_pre_shared_key():
+    """asyncio wraps its own (the stdlib's) MemoryBIOs: the callbacks run inside its handshake."""
+    import asyncio
+
+    client, server = psk_contexts(swiftssl, "TLSv1_3", lambda hint: ("asyncio", PSK),
+                                  lambda identity: PSK if identity == "asyncio" else b"")
+
+    async def exchange():
+        async def shout(reader, writer):
+            writer.write((await reader.readline()).upper())
+            await writer.drain()
+            writer.close()
+
+        listener = await asyncio.start_server(shout, "127.0.0.1", 0, ssl=server)
+        try:
+            port = listener.sockets[0].getsockname()[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
+            writer.write(b"psk over asyncio\n")
+            line = await reader.readline()
+            version = writer.get_extra_info("ssl_object").version()
+            writer.close()
+            return line, version
+        finally:
+            listener.close()
+
+    assert asyncio.run(asyncio.wait_for(exchange(), 10)) == (b"PSK OVER ASYNCIO\n", "TLSv1.3")
