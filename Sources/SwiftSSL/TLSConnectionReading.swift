@@ -1,0 +1,126 @@
+import COpenSSL
+
+extension TLSConnection {
+    /// How many bytes from the peer wait in the memory buffer or channel, not yet taken by
+    /// OpenSSL (0 over a socket).
+    public var bufferedIncomingCount: Int {
+        incoming?.pendingCount ?? channelTransport?.channel.pendingCount ?? 0
+    }
+
+    /// Reads decrypted bytes into `buffer`; returns how many: at least 1 unless `buffer` is
+    /// empty, waiting as `timeout` allows for the first, and then everything else that has
+    /// already arrived, up to the buffer's size (several records per call: over a socket as a
+    /// plain TCP `recv` returns all it has, over memory buffers all the complete records the
+    /// incoming buffer holds). A clean close by the peer returns 0 (the peer's close_notify);
+    /// other failures throw, after the bytes that preceded them were returned.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: IOTimeout = .blocking,
+                     onInterrupt: () throws -> Void = {}) throws -> Int {
+        try checkSocketAttached()
+        guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
+        return try inOperation {
+            while true {
+                switch try exclusively({ try readWithoutWaiting(into: buffer) }) {
+                case .success(let count):
+                    return count
+                case .failure(let failure):
+                    if try !waitToRetry(failure, operation: "read", timeout: timeout, onInterrupt: onInterrupt) {
+                        throw failure
+                    }
+                }
+            }
+        }
+    }
+
+    /// One attempt of ``read(into:timeout:onInterrupt:)``, under the lock: the first record
+    /// (or WANT_READ/WANT_WRITE, to wait for), then every record already here.
+    private func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Result<Int, TLSError> {
+        closeNotifyAwaitingRead = false
+        if let failure = deferredReadFailure {
+            deferredReadFailure = nil
+            throw failure.error
+        }
+        guard isHandshakeComplete, SSL_get_current_compression(ssl) == nil,
+              socketTransport?.canReadAhead ?? true else {
+            return readRecord(into: buffer)
+        }
+        guard let transport = socketTransport else {
+            return readRecord(into: buffer).map { readRecordsAlreadyHere(into: buffer, after: $0) }
+        }
+        defer {
+            transport.readAheadCapacity = 0
+            transport.mayWait = true
+            transport.releaseStorageIfEmpty()
+        }
+        transport.readAheadCapacity = buffer.count
+        return readRecord(into: buffer).map { first in
+            // More only from what is already here: a record that is not complete yet waits for
+            // the next call rather than delaying the bytes this one has.
+            transport.mayWait = false
+            return readRecordsAlreadyHere(into: buffer, after: first)
+        }
+    }
+
+    /// After a read put `delivered` bytes into `buffer`: adds what the records already here
+    /// hold, up to the buffer's size. A failure met on the way is kept for the next read (the
+    /// bytes before it are returned first); running out of records ends it.
+    private func readRecordsAlreadyHere(into buffer: UnsafeMutableRawBufferPointer, after delivered: Int) -> Int {
+        var delivered = delivered
+        while delivered > 0 && delivered < buffer.count {
+            socketTransport?.readAheadCapacity = buffer.count - delivered
+            switch readRecord(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...])) {
+            case .success(0):  // the peer's close_notify: the next read returns 0 again
+                closeNotifyAwaitingRead = true
+                return delivered
+            case .success(let got):
+                delivered += got
+            case .failure(let failure):
+                switch failure.kind {
+                case .wantRead, .wantWrite:
+                    break  // nothing more has arrived
+                case .zeroReturn:
+                    closeNotifyAwaitingRead = true  // the stream has ended
+                default:
+                    deferredReadFailure = DeferredFailure(error: failure)
+                }
+                return delivered
+            }
+        }
+        return delivered
+    }
+
+    /// One `SSL_read`, without waiting: at most one record's plaintext, or the failure.
+    private func readRecord(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, TLSError> {
+        guard let base = buffer.baseAddress else { return .success(0) }
+        let outcome = attemptOnce { ssl in
+            var count = 0
+            let result = SSL_read_ex(ssl, base, buffer.count, &count)
+            return (result, count)
+        }
+        if case .failure(let error) = outcome, error.kind == .zeroReturn,
+           SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN {
+            // The peer's close_notify before ours is an orderly end of stream, as in CPython.
+            return .success(0)
+        }
+        return outcome
+    }
+
+    /// What the peer sent after its close_notify that a read already took from the socket
+    /// (several records are read at once): the start of the plaintext that follows TLS, for
+    /// `unwrap()` to hand on. Empty unless the peer's close_notify was received; taking clears it.
+    public func takeBytesAfterCloseNotify() -> [UInt8] {
+        exclusively {
+            guard let transport = socketTransport, SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN != 0 else { return [] }
+            return transport.takeBufferedBytes()
+        }
+    }
+
+    /// Decrypted bytes buffered and readable without touching the socket.
+    ///
+    /// An outcome a read met after the data it returned (the peer's close_notify, a bad record,
+    /// an alert) counts as 1 until a read reports it: the bytes that carried it have left the
+    /// socket, and this keeps CPython's rule that `pending()` or `select()` shows whatever a read
+    /// would return without waiting.
+    public var pendingCount: Int {
+        Int(SSL_pending(ssl)) + (closeNotifyAwaitingRead || deferredReadFailure != nil ? 1 : 0)
+    }
+}
