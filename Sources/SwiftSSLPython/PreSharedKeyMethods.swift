@@ -78,7 +78,8 @@ enum PreSharedKeyDispatch {
                   let keyObject = PyTuple_GetItem(result, 1) else {
                 throw PythonError.typeError("function takes exactly 2 arguments (\(size) given)")
             }
-            var identity: [UInt8] = []
+            // CPython's "z#": None (no identity), a str as UTF-8, or bytes.
+            let identity: [UInt8]
             if CSwiftSSLPy_IsNone(identityObject) != 0 {
                 identity = []
             } else if CSwiftSSLPy_IsUnicode(identityObject) != 0 {
