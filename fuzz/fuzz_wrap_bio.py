@@ -7,9 +7,12 @@ else swiftssl's); the rest is a sequence of
 chunks, each a length byte then that many bytes, fed one at a time with a ``do_handshake()``
 (or, once the handshake is done, a ``read()``) after each, draining the outgoing BIO as a peer
 would. Both contexts use a certificate made at start-up; the client does not verify, so a fuzzed
-server flight can get as far as the handshake allows.
+server flight can get as far as the handshake allows. Bit 3 swaps in TLS-PSK contexts instead
+(no certificate; PSK suites for TLS 1.2): a fuzzed ClientHello's PSK identities reach the server
+callback, a fuzzed ServerKeyExchange's identity hint the client callback.
 
-Allowed outcomes: returning, or any ``SSLError`` (want-read, EOF, protocol errors included).
+Allowed outcomes: returning, or any ``SSLError`` (want-read, EOF, protocol errors included). A PSK
+callback given anything but a str or None is a finding.
 """
 
 import ssl as stdlib_ssl
@@ -25,6 +28,36 @@ SERVER_CONTEXT.load_cert_chain(server_pem())
 CLIENT_CONTEXT = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
 CLIENT_CONTEXT.check_hostname = False
 CLIENT_CONTEXT.verify_mode = swiftssl.CERT_NONE
+
+PSK = bytes(range(16))
+# What the PSK callbacks were handed that is neither a str nor None (checked after each input:
+# an exception inside a callback would only be reported as unraisable).
+peer_text_of_the_wrong_type = []
+
+
+def peer_text(value):
+    if value is not None and not isinstance(value, str):
+        peer_text_of_the_wrong_type.append(value)
+    return value
+
+
+def key_for(identity):
+    return PSK if peer_text(identity) == "fuzz" else b""
+
+
+def offer(hint):
+    peer_text(hint)
+    return "fuzz", PSK
+
+
+PSK_SERVER_CONTEXT = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+PSK_SERVER_CONTEXT.set_ciphers("PSK")
+PSK_SERVER_CONTEXT.set_psk_server_callback(key_for, "fuzz hint")
+PSK_CLIENT_CONTEXT = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
+PSK_CLIENT_CONTEXT.check_hostname = False
+PSK_CLIENT_CONTEXT.verify_mode = swiftssl.CERT_NONE
+PSK_CLIENT_CONTEXT.set_ciphers("PSK")
+PSK_CLIENT_CONTEXT.set_psk_client_callback(offer)
 
 
 def chunks(data: bytes):
@@ -57,10 +90,12 @@ def test_one_input(data: bytes) -> None:
     memory_bio = stdlib_ssl.MemoryBIO if mode & 4 else swiftssl.MemoryBIO
     incoming, outgoing = memory_bio(), memory_bio()
     server_side = mode % 2 == 0
+    server_context, client_context = (PSK_SERVER_CONTEXT, PSK_CLIENT_CONTEXT) if mode & 8 else \
+        (SERVER_CONTEXT, CLIENT_CONTEXT)
     if server_side:
-        connection = SERVER_CONTEXT.wrap_bio(incoming, outgoing, server_side=True)
+        connection = server_context.wrap_bio(incoming, outgoing, server_side=True)
     else:
-        connection = CLIENT_CONTEXT.wrap_bio(incoming, outgoing, server_hostname="fuzz.example")
+        connection = client_context.wrap_bio(incoming, outgoing, server_hostname="fuzz.example")
     done = False
     try:
         if not server_side:
@@ -79,6 +114,8 @@ def test_one_input(data: bytes) -> None:
             connection.pending()
     except swiftssl.SSLError:
         pass
+    if peer_text_of_the_wrong_type:
+        raise AssertionError(f"a PSK callback was given {peer_text_of_the_wrong_type.pop()!r}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 
 Provenance: every certificate and key is made here with pyca/cryptography (throwaway EC P-256 and
 RSA-2048 keys, SHA-256, a 30-day validity), every handshake message by CPython's ``ssl`` over
-MemoryBIOs; the "random" seeds come from ``random.Random(0)``. Nothing else is in them. The keys
+MemoryBIOs (the TLS-PSK ones by swiftssl's, see psk_wrap_bio_seeds); the "random" seeds come from
+``random.Random(0)``. Nothing else is in them. The keys
 protect nothing. A rerun replaces each seed directory (fresh keys, so new file names).
 """
 
@@ -156,6 +157,42 @@ def wrap_bio_seeds(ca, leaf, leaf_key):
     return seeds
 
 
+def psk_wrap_bio_seeds():
+    """For the wrap_bio target's TLS-PSK mode (byte 0 bit 3): a PSK client's ClientHellos (TLS 1.3,
+    carrying the identity and binder; TLS 1.2 only, offering PSK suites) for a PSK server, and that
+    server's answers for a PSK client (the TLS 1.2 one carries the identity hint). Made by
+    swiftssl over its MemoryBIOs: the stdlib this runs under may have no TLS-PSK (before 3.13)."""
+    import swiftssl
+
+    key = bytes(range(16))
+    seeds = []
+    for maximum in (swiftssl.TLSVersion.TLSv1_3, swiftssl.TLSVersion.TLSv1_2):
+        client = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
+        client.check_hostname = False
+        client.verify_mode = swiftssl.CERT_NONE
+        client.maximum_version = maximum
+        client.set_ciphers("PSK")
+        client.set_psk_client_callback(lambda hint: ("fuzz", key))
+        server = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+        server.set_ciphers("PSK")
+        server.set_psk_server_callback(lambda identity: key, "fuzz hint")
+        client_in, client_out, server_in, server_out = (swiftssl.MemoryBIO() for _ in range(4))
+        client_object = client.wrap_bio(client_in, client_out, server_hostname="fuzz.example")
+        server_object = server.wrap_bio(server_in, server_out, server_side=True)
+        for end in (client_object, server_object):
+            try:
+                end.do_handshake()
+            except swiftssl.SSLWantReadError:
+                pass
+            if end is client_object:
+                hello = client_out.read()
+                server_in.write(hello)
+        flight = server_out.read()
+        seeds += [bytes([8]) + length_prefixed(hello), bytes([10]) + length_prefixed(hello),
+                  bytes([9]) + length_prefixed(flight), bytes([13]) + length_prefixed(flight)]
+    return seeds
+
+
 def match_hostname_seeds():
     generator = random.Random(0)
     return [b""] + [generator.randbytes(size) for size in (4, 16, 64, 128, 256, 512, 1024)]
@@ -191,7 +228,7 @@ def write(target, seeds):
 def main():
     ca, leaf, leaf_key = make_ca_and_leaf()
     write("credentials", credentials_seeds(ca, leaf, leaf_key))
-    write("wrap_bio", wrap_bio_seeds(ca, leaf, leaf_key))
+    write("wrap_bio", wrap_bio_seeds(ca, leaf, leaf_key) + psk_wrap_bio_seeds())
     write("match_hostname", match_hostname_seeds())
     write("core", record_framing_seeds())
 
