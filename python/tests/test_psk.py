@@ -289,3 +289,15 @@ def test_asyncio_streams_over_a_pre_shared_key():
             listener.close()
 
     assert asyncio.run(asyncio.wait_for(exchange(), 10)) == (b"PSK OVER ASYNCIO\n", "TLSv1.3")
+
+
+def test_the_frozen_contexts_of_module_level_wrap_socket_refuse_psk_callbacks():
+    """Module-level wrap_socket shares cached contexts: a callback set on one would reach every
+    connection that shares it, so they refuse it as they refuse every other setter."""
+    import socket
+
+    with swiftssl.wrap_socket(socket.socket()) as tls:
+        for setter in (tls.context.set_psk_client_callback, tls.context.set_psk_server_callback):
+            with pytest.raises(ValueError, match="shared by the wrap_socket cache"):
+                setter(len)
+        assert tls.context._psk_client_callback is None and tls.context._psk_server_callback is None
