@@ -21,7 +21,7 @@ DESCRIPTION = """\
 Friendly TLS tools over swiftssl, CPython's ssl API on a Swift core over OpenSSL 3.
 
   connect HOST:PORT          handshake and show protocol, cipher, ALPN, certificate, hostname check
-  serve                      a TLS echo server (certificate and key from files or stdin)
+  serve                      a TLS echo server (certificate and key from files or stdin, or a PSK)
   check-hostname CERT HOST   does HOST match the certificate? (match_hostname, CPython's rules)
   show CERT                  decode a certificate like getpeercert(), as text or --json
 
@@ -135,6 +135,17 @@ def _set_alpn(context, values):
         raise CommandError(f"invalid --alpn: {_describe(error)}")
 
 
+def _psk(text):
+    """The bytes of a ``--psk`` given in hex (as ``openssl s_client -psk`` takes it)."""
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected the key in hex, e.g. 1a2b3c4d...")
+    if not key:
+        raise argparse.ArgumentTypeError("the key is empty")
+    return key
+
+
 # -- connect -----------------------------------------------------------------------------------
 def command_connect(arguments):
     host, port = arguments.address
@@ -144,9 +155,13 @@ def command_connect(arguments):
     except (OSError, ValueError) as error:
         source = f"--cafile {arguments.cafile}" if arguments.cafile else "the system trust store"
         raise CommandError(f"cannot load {source}: {_describe(error)}")
-    if arguments.insecure:
+    if arguments.insecure or arguments.psk:
         context.check_hostname = False
         context.verify_mode = swiftssl.CERT_NONE
+    if arguments.psk:
+        # The key authenticates the server; TLS 1.2 needs the PSK suites (TLS 1.3 keeps its own).
+        context.set_ciphers("PSK")
+        context.set_psk_client_callback(lambda hint: (arguments.psk_identity, arguments.psk))
     _set_alpn(context, arguments.alpn)
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
@@ -164,7 +179,9 @@ def _report_connection(arguments, tls, where, server_name):
     cipher = tls.cipher()
     der = tls.getpeercert(binary_form=True)
     cert = _decode_certificate(swiftssl.DER_cert_to_PEM_cert(der).encode("ascii")) if der else {}
-    if arguments.insecure:
+    if arguments.psk:
+        verification = f"by the pre-shared key (--psk, identity {arguments.psk_identity!r})"
+    elif arguments.insecure:
         verification = "SKIPPED (--insecure): the certificate was not verified"
     else:
         verification = f"OK, chain verified against {arguments.cafile or 'the system trust store'}"
@@ -176,19 +193,20 @@ def _report_connection(arguments, tls, where, server_name):
     matched = True
     if cert:
         matched, message = _hostname_check(cert, server_name)
-        if not matched and arguments.insecure:
+        if not matched and (arguments.insecure or arguments.psk):
             message += " (not enforced: --insecure)"
         print(f"hostname check:  {'OK, ' if matched else 'FAILED: '}{message}")
         print("peer certificate:")
         print("\n".join(_certificate_lines(cert, indent="  ")))
     else:
         print("peer certificate: (none sent)")
-    print("\n".join(_verified_chain_lines(tls)))
+    for line in _verified_chain_lines(tls):
+        print(line)
     if arguments.send is not None:
         tls.sendall(arguments.send.encode())
         reply = tls.recv(65536)
         print(f"reply:           {reply.decode(errors='replace')!r}")
-    return 0 if matched or arguments.insecure else 1
+    return 0 if matched or arguments.insecure or arguments.psk else 1
 
 
 def _verified_chain_lines(tls):
@@ -207,16 +225,26 @@ def _verified_chain_lines(tls):
 
 # -- serve -------------------------------------------------------------------------------------
 def command_serve(arguments):
-    stdin_bytes = [None]
-    certfile = _read_source(arguments.cert, stdin_bytes)
-    keyfile = None if arguments.key is None else _read_source(arguments.key, stdin_bytes)
-    if arguments.cert == "-" and arguments.key == "-":
-        keyfile = None  # one PEM blob on stdin holds both
+    if arguments.cert is None and arguments.psk is None:
+        raise CommandError("give --cert (a certificate chain and key), --psk (a pre-shared key), or both")
     context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
-    try:
-        context.load_cert_chain(certfile, keyfile)
-    except (swiftssl.SSLError, OSError) as error:
-        raise CommandError(f"cannot load the certificate and key: {_describe(error)}")
+    if arguments.cert is not None:
+        stdin_bytes = [None]
+        certfile = _read_source(arguments.cert, stdin_bytes)
+        keyfile = None if arguments.key is None else _read_source(arguments.key, stdin_bytes)
+        if arguments.cert == "-" and arguments.key == "-":
+            keyfile = None  # one PEM blob on stdin holds both
+        try:
+            context.load_cert_chain(certfile, keyfile)
+        except (swiftssl.SSLError, OSError) as error:
+            raise CommandError(f"cannot load the certificate and key: {_describe(error)}")
+    if arguments.psk is not None:
+        def key_for(identity):
+            print(f"PSK identity {identity!r}", flush=True)
+            return arguments.psk
+        # TLS 1.2 clients may then pick a PSK suite (or, with --cert, a certificate one).
+        context.set_ciphers("PSK" if arguments.cert is None else f"PSK:{swiftssl._DEFAULT_CIPHERS}")
+        context.set_psk_server_callback(key_for, arguments.psk_hint)
     _set_alpn(context, arguments.alpn)
     try:
         listener = socket.create_server((arguments.host, arguments.port),
@@ -301,14 +329,19 @@ def build_parser():
                          help="connect and I/O timeout (default 10)")
     connect.add_argument("--send", metavar="TEXT", help="send TEXT after the handshake and print "
                          "the reply (e.g. to try `serve`)")
+    connect.add_argument("--psk", type=_psk, metavar="HEX", help="authenticate with this pre-shared "
+                         "key (TLS-PSK) instead of the server's certificate, which is then not verified")
+    connect.add_argument("--psk-identity", default="swiftssl", metavar="NAME",
+                         help="the identity sent with --psk (default swiftssl)")
     connect.set_defaults(handler=command_connect)
 
     serve = commands.add_parser(
         "serve", help="run a TLS echo server",
         description="Serves TLS on HOST:PORT and echoes back whatever each client sends. The "
                     "certificate chain and key come from PEM files, or from stdin with '-' "
-                    "(never written to disk); '--cert - ' alone reads one PEM holding chain and key.")
-    serve.add_argument("--cert", required=True, metavar="PEM",
+                    "(never written to disk); '--cert - ' alone reads one PEM holding chain and key. "
+                    "With --psk, clients holding that key connect without any certificate.")
+    serve.add_argument("--cert", metavar="PEM",
                        help="certificate chain, leaf first (may also hold the key); '-' for stdin")
     serve.add_argument("--key", metavar="PEM", help="private key, if not in --cert; '-' for stdin")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -320,6 +353,9 @@ def build_parser():
                        help="accept these ALPN protocols, comma-separated")
     serve.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                        help="per-client handshake and idle timeout (default 30)")
+    serve.add_argument("--psk", type=_psk, metavar="HEX", help="accept clients that hold this "
+                       "pre-shared key (TLS-PSK), under any identity (printed); --cert optional")
+    serve.add_argument("--psk-hint", metavar="TEXT", help="identity hint sent to TLS 1.2 PSK clients")
     serve.set_defaults(handler=command_serve)
 
     check = commands.add_parser(

@@ -301,3 +301,68 @@ def test_connect_lists_the_verified_chain(pem_files):
     chain = result.stdout.split("verified chain:\n", 1)[1].splitlines()[:3]
     assert [line.split(": ", 1)[0].strip() for line in chain] == ["0", "1", "2"]
     assert "chained.localhost" in chain[0] and "intermediate" in chain[1] and "root" in chain[2]
+
+
+# -- TLS-PSK -------------------------------------------------------------------------------------
+PSK_HEX = "00112233445566778899aabbccddeeff"
+
+
+def test_serve_and_connect_with_a_pre_shared_key_and_no_certificate():
+    server = Server("--psk", PSK_HEX)
+    result = run("connect", f"127.0.0.1:{server.port}", "--psk", PSK_HEX, "--psk-identity", "sensor-9",
+                 "--send", "hello")
+    status, output, errors = server.finish()
+    assert result.returncode == 0, result.stderr
+    assert field(result.stdout, "verification") == "by the pre-shared key (--psk, identity 'sensor-9')"
+    assert field(result.stdout, "peer certificate") == "(none sent)"
+    assert field(result.stdout, "reply") == "'hello'"
+    assert status == 0, errors
+    assert "PSK identity 'sensor-9'" in output
+
+
+def test_connect_with_the_wrong_pre_shared_key_fails_in_one_line():
+    server = Server("--psk", PSK_HEX)
+    result = run("connect", f"127.0.0.1:{server.port}", "--psk", "ff" * 16)
+    assert server.finish()[0] == 1
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "[SSL" in result.stderr
+
+
+def test_serve_with_a_pre_shared_key_answers_openssl_s_client_with_its_hint():
+    server = Server("--psk", PSK_HEX, "--psk-hint", "cli hint")
+    client = subprocess.Popen(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-tls1_2", "-cipher", "PSK",
+         "-psk", PSK_HEX, "-psk_identity", "openssl"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    client.stdin.write(b"over PSK\n")
+    client.stdin.flush()
+    received = b""
+    for line in client.stdout:  # the echo arrives, then closing stdin ends s_client (and serve)
+        received += line
+        if line == b"over PSK\n":
+            break
+    client.stdin.close()
+    client.wait(NETWORK_TIMEOUT)
+    client.stdout.close()
+    status, output, errors = server.finish()
+    assert b"PSK identity hint: cli hint" in received and received.endswith(b"over PSK\n")
+    assert status == 0, errors
+    assert "PSK identity 'openssl'" in output and "TLSv1.2" in output
+
+
+def test_serve_with_a_certificate_and_a_pre_shared_key_still_serves_certificate_clients(pem_files):
+    server = Server("--cert", pem_files["combined"], "--psk", PSK_HEX)
+    result = run("connect", f"127.0.0.1:{server.port}", "--cafile", pem_files["ca"], "--servername", "localhost")
+    assert server.finish()[0] == 0
+    assert result.returncode == 0, result.stderr
+    assert field(result.stdout, "verification").startswith("OK, chain verified")
+
+
+@pytest.mark.parametrize("command, arguments, status, message", [
+    ("connect", ["127.0.0.1:1", "--psk", "zz"], 2, "argument --psk: expected the key in hex"),
+    ("serve", [], 1, "swiftssl serve: error: give --cert (a certificate chain and key), --psk (a pre-shared key), or both"),
+])
+def test_psk_usage_errors(command, arguments, status, message):
+    result = run(command, *arguments)
+    assert result.returncode == status
+    assert message in result.stderr
