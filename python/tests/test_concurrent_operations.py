@@ -231,8 +231,6 @@ def test_detach_while_another_threads_handshake_runs_python_code(root_ca, stdlib
     """A handshake in another thread holds the connection's lock while its msg_callback (Python)
     runs; detach() waits for that lock without holding the GIL, which the callback needs back."""
     client_raw, server_raw = socket.socketpair()
-    server = Worker(lambda: stdlib_server_context.wrap_socket(server_raw, server_side=True))
-    server.start()
     in_callback = threading.Event()
 
     def callback(*arguments):
@@ -247,8 +245,13 @@ def test_detach_while_another_threads_handshake_runs_python_code(root_ca, stdlib
     handshake.start()
     assert in_callback.wait(10)
     os.close(tls.detach())
+    # The server starts only now: had it answered during the callback, a loaded machine could let
+    # the handshake finish before detach() got the lock. Its answer wakes the handshake's wait
+    # (closing a descriptor does not wake a poll() on it), whose retry finds no socket.
+    server = Worker(lambda: stdlib_server_context.wrap_socket(server_raw, server_side=True))
+    server.start()
     with pytest.raises(OSError):
         handshake.finish()  # its socket went away under it; what matters is that it ended
-    server_raw.close()
     with pytest.raises(OSError):
         server.finish()
+    server_raw.close()
