@@ -210,7 +210,10 @@ def _messages(ours, theirs, ours_pattern, theirs_pattern, kind=None):
 
 
 def _unqualified(message):
-    return re.sub(r"'(\w+\.)+(\w+)'", r"'\2'", message)
+    """`message` with quoted type names ('_ssl.MemoryBIO') and a clinic-style trailing one
+    ("..., not _ssl.SSLSession") stripped of their module."""
+    message = re.sub(r"'(\w+\.)+(\w+)'", r"'\2'", message)
+    return re.sub(r"\bnot (\w+\.)+(\w+)$", r"not \2", message)
 
 
 KEPT_DIFFERENCES = {
@@ -225,8 +228,9 @@ KEPT_DIFFERENCES = {
         and _result(ours)[:2] == ("OSError", 9) and _result(theirs)[:2] != ("OSError", 9)),
     # Messages name types without their module: "cannot pickle 'MemoryBIO' object", "unhashable
     # type: 'SSLSession'", "cannot create 'SSLSession' instances", "a bytes-like object is
-    # required, not 'BytesIO'" (the stdlib: '_ssl.MemoryBIO', '_io.BytesIO'); pickling a session
-    # names 'swiftssl._swiftssl.SSLSession'.
+    # required, not 'BytesIO'", "recvfrom_into() argument 1 must be read-write bytes-like object,
+    # not SSLSession" (the stdlib: '_ssl.MemoryBIO', '_io.BytesIO', _ssl.SSLSession); pickling a
+    # session names 'swiftssl._swiftssl.SSLSession'.
     "type names without their module": lambda call, ours, theirs: (
         _result(ours)[:2] == _result(theirs)[:2] and len(_result(ours)) == 3
         and _unqualified(_result(ours)[2]) == _unqualified(_result(theirs)[2])),
