@@ -1,4 +1,4 @@
-"""An SSLContext (python/swiftssl/_context.py over Sources/SwiftSSL/TLSContext.swift) configured
+"""An SSLContext (python/swiftssl/_context.py over Sources/SwiftSSL/TLSContext*.swift) configured
 through any sequence of setters and methods behaves as the stdlib's: each step returns or raises
 the same (class, errno, message), and afterwards every setting that can be read agrees. No
 connection is made; the stdlib is the oracle.

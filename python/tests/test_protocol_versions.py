@@ -1,6 +1,7 @@
-"""Protocol selection (Sources/SwiftSSL/TLSContext.swift, TLSVersion.swift): a pinned protocol
-really pins, and nothing below TLS 1.2 is negotiated unless TLS 1.0/1.1 is asked for explicitly,
-in which case the security level is lowered for that context only (DESIGN.md section 1).
+"""Protocol selection (Sources/SwiftSSL/TLSContextVersionsAndOptions.swift, TLSVersion.swift): a
+pinned protocol really pins, and nothing below TLS 1.2 is negotiated unless TLS 1.0/1.1 is asked
+for explicitly, in which case the security level is lowered for that context only (DESIGN.md
+section 1).
 
 Peers: stdlib ``ssl`` servers/clients with version bounds, and ``openssl s_server``/``s_client``
 pinned with ``-tls1``/``-tls1_1``/``-tls1_3`` (``-cipher DEFAULT@SECLEVEL=0`` for the legacy ones).

@@ -58,7 +58,7 @@ def wrap_socket_as_in_python_311(sock, keyfile=None, certfile=None,
                                  ciphers=None):
     """CPython 3.11's ``ssl.wrap_socket`` (Lib/ssl.py, removed in 3.12), statement for statement
     but without its DeprecationWarning: the stdlib ``SSLContext`` calls it made. On 3.11
-    test_legacy_wrap_socket.py checks it against the real one."""
+    test_legacy_wrap_socket_arguments.py checks it against the real one."""
     if server_side and not certfile:
         raise ValueError("certfile must be specified for server-side "
                          "operations")

@@ -1,0 +1,110 @@
+"""What test_credential_loading_differential.py forgives: what swiftssl does differently on purpose
+or has not matched yet (README, "Differences", names each), one function per difference that
+recognises a differing step, and ``known_difference``, which finds the one that explains a step.
+Remove a function once it no longer applies. A step one of them explains ends the comparison of
+its example, since the two contexts may hold different things from there on.
+"""
+
+import os
+from typing import NamedTuple
+
+from credential_loading_workspace import Path
+
+
+def failed(result, name=None, message=None):
+    return result != "returned" and (name is None or result[0] == name) and \
+        (message is None or message in result[2])
+
+
+class DifferingStep(NamedTuple):
+    name: str
+    arguments: list  # the prepared arguments: Path, Cadata, Password, str or None
+    ours: tuple
+    theirs: tuple
+    earlier: list  # (step, the stdlib's result) for the example's steps before this one
+
+    def data(self, index):
+        argument = self.arguments[index]
+        return argument.data or b"" if isinstance(argument, Path) else b""
+
+
+def nul_byte_in_a_file(step):
+    """A file holding a NUL byte: OpenSSL reads CPython's files with fgets(), so a line ends at its
+    first NUL (one starting with NUL ends the file); swiftssl reads the whole file into memory."""
+    return any(b"\0" in step.data(index) for index in range(len(step.arguments)))
+
+
+def cadata_all_or_nothing(step):
+    """cadata with a broken or extra part after good certificates: CPython keeps those it read
+    and raises OpenSSL's error ("[PEM: BAD_END_LINE] bad end line", "[ASN1: NOT_ENOUGH_DATA] not
+    enough data"), or none for one trailing zero byte after DER; swiftssl loads nothing and says
+    "no start line: cadata does not contain a certificate" (or "not enough data: ...")."""
+    return step.name == "load_verify_locations" and \
+        failed(step.ours[0], "SSLError", "cadata does not contain a certificate")
+
+
+def cafile_read_as_der(step):
+    """A CA file without PEM: CPython's "[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl
+    found"; swiftssl reads it as DER (success, or "[ASN1] nested asn1 error: cafile does not
+    contain a certificate")."""
+    return step.name == "load_verify_locations" and step.data(0) and b"-----BEGIN" not in step.data(0) \
+        and failed(step.theirs[0], "SSLError", "NO_CERTIFICATE_OR_CRL_FOUND")
+
+
+def key_file_read_before_the_chain_is_parsed(step):
+    """A missing (or directory) key file with a bad chain: swiftssl's FileNotFoundError, where
+    CPython first fails on the chain ("[SSL] PEM lib")."""
+    return step.name == "load_cert_chain" and failed(step.theirs[0], "SSLError") \
+        and failed(step.ours[0]) and step.ours[0][0] in ("FileNotFoundError", "IsADirectoryError")
+
+
+def chain_pem_errors(step):
+    """A PEM error after the chain's first certificate (a cut or broken block): CPython raises
+    OpenSSL's ("[PEM: BAD_END_LINE] bad end line", or "unknown error" when OpenSSL queued none, as
+    for a BEGIN line alone before a certificate); swiftssl says "[SSL] PEM lib", or when OpenSSL
+    queued no error takes the chain read so far and goes on (to success, or to the key's error)."""
+    return step.name == "load_cert_chain" and (
+        failed(step.ours[0], "SSLError", "[SSL] PEM lib") or step.ours[0] == "returned"
+        or failed(step.ours[0], "SSLError") and failed(step.theirs[0], "SSLError", "unknown error")) and (
+        failed(step.theirs[0], "SSLError", "[PEM") or failed(step.theirs[0], "SSLError", "unknown error"))
+
+
+def failed_load_cert_chain_changes_nothing(step):
+    """OpenSSL keeps one certificate and key per key type (EC, RSA). CPython's load_cert_chain
+    installs the first certificate before it reads the rest of the chain and the key, so a call
+    that fails has already replaced that type's certificate and dropped a key that does not match
+    it: a server may be left with nothing to present, and a later call may fail or succeed
+    because of what stayed. swiftssl installs nothing until everything has been read."""
+    return step.name == "load_cert_chain" and (
+        failed(step.theirs[0]) and step.ours[:3] == step.theirs[:3]
+        or any(name == "load_cert_chain" and failed(result) for (name, *_), result in step.earlier))
+
+
+def load_dh_params_errors(step):
+    """load_dh_params: when OpenSSL fails with no error queued CPython says "unknown error",
+    swiftssl "no DH parameters in /tmp/..."; a block whose DER does not decode is CPython's
+    "[PEM] ASN1 lib", swiftssl's "[ASN1] nested asn1 error" (it decodes the DER itself)."""
+    theirs, ours = step.theirs[0], step.ours[0]
+    return step.name == "load_dh_params" and (
+        failed(theirs, "SSLError", "unknown error") and failed(ours, "SSLError", "no DH parameters")
+        or failed(theirs, "SSLError", "[PEM] ASN1 lib") and failed(ours, "SSLError", "[ASN1]"))
+
+
+def extra_system_bundle(step):
+    """swiftssl's set_default_verify_paths (and so load_default_certs) also loads
+    /etc/ca-certificates.crt when it exists (TLSContext.appEngineBundle); CPython's does not.
+    There is no such file where this test was written."""
+    return step.name in ("load_default_certs", "set_default_verify_paths") and os.path.exists(APP_ENGINE_BUNDLE)
+
+
+APP_ENGINE_BUNDLE = "/etc/ca-certificates.crt"
+# The narrow explanations first, so that the events name them; the broad ones last.
+KNOWN_DIFFERENCES = [cadata_all_or_nothing, cafile_read_as_der,
+                     key_file_read_before_the_chain_is_parsed,
+                     chain_pem_errors, load_dh_params_errors, extra_system_bundle,
+                     nul_byte_in_a_file, failed_load_cert_chain_changes_nothing]
+
+
+def known_difference(step: DifferingStep):
+    """The name of the known difference explaining why swiftssl's step differs, or None."""
+    return next((explains.__name__ for explains in KNOWN_DIFFERENCES if explains(step)), None)
