@@ -30,6 +30,12 @@ def server_cert(root_ca):
     return root_ca.issue("localhost", "127.0.0.1", "::1", common_name="localhost")
 
 
+@pytest.fixture
+def server_files(server_cert, tmp_path):
+    """``server_cert`` as (chain path, key path), for the stdlib, which only takes paths."""
+    return server_cert.write(tmp_path, "server-files")
+
+
 @pytest.fixture(scope="session")
 def intermediate_ca(root_ca):
     """An intermediate CA signed by ``root_ca``."""

@@ -141,12 +141,6 @@ STALLING_CLIENTS = {"never_finishes_handshake": never_finishes_handshake, "silen
 
 
 @pytest.fixture
-def server_files(server_cert, tmp_path):
-    """``server_cert`` as (chain path, key path), for the stdlib, which only takes paths."""
-    return server_cert.write(tmp_path, "hostile-peers")
-
-
-@pytest.fixture
 def server_contexts(server_cert, server_files):
     """Server contexts of both modules presenting ``server_cert`` (swiftssl's from memory)."""
     swift_context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)

@@ -23,12 +23,6 @@ from hostile_peers_support import (AFTER_HANDSHAKE_PAYLOADS, ALERT, APPLICATION_
 from tls_support import NETWORK_TIMEOUT, LoopbackServer
 
 
-@pytest.fixture
-def server_files(server_cert, tmp_path):
-    """``server_cert`` as (chain path, key path), for the stdlib, which only takes paths."""
-    return server_cert.write(tmp_path, "hostile-peers")
-
-
 # --------------------------------------------------------------------------------------------
 # Hostile servers: a swiftssl (or stdlib) client connects to a raw socket that misbehaves.
 # --------------------------------------------------------------------------------------------
