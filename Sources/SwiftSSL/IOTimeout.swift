@@ -74,4 +74,12 @@ enum SocketWaiter {
         // Errors and hang-ups count as ready: the next OpenSSL call reports what happened.
         return result == 0 ? .timedOut : .ready
     }
+
+    /// Whether `descriptor` is ready now, without waiting. An error counts as ready (the next
+    /// OpenSSL call reports it); a signal as not ready (the wait that follows handles it).
+    static func isReady(descriptor: Int32, forWriting: Bool) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(forWriting ? POLLOUT : POLLIN), revents: 0)
+        let result = poll(&entry, 1, 0)
+        return result > 0 || (result < 0 && errno != EINTR)
+    }
 }

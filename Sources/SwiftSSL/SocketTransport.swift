@@ -53,6 +53,9 @@ final class SocketTransport {
     var mayWait = true
     /// True once a read returned end of file.
     private(set) var sawEndOfFile = false
+    /// Whether a read would have to ask the socket: nothing is stored here, and no end of file
+    /// or error is kept for the next read.
+    var holdsNothingToRead: Bool { end == start && deferredOutcome == nil }
     /// True inside a write that gathers records; see ``OutgoingRecords``.
     var gathersRecords = false
 

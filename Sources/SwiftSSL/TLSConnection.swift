@@ -38,8 +38,12 @@ public final class TLSConnection {
     /// the socket, so ``pendingCount`` counts it: a `select()` loop that checks `pending()` still
     /// calls the read that returns the end of stream. (Stored next to `isServerSide`: free space.)
     var closeNotifyAwaitingRead = false
+    /// The last read over a socket had to wait for the peer (request/response traffic): the next
+    /// one waits for the socket before it asks OpenSSL, saving a read that would only report
+    /// WANT_READ. Changed under ``operationLock``.
+    var lastReadWaited = false
     /// Held by every OpenSSL call of an operation, never during a wait (4 bytes, in the padding
-    /// after the two flags).
+    /// after the three flags).
     let operationLock = Mutex<Void>(())
     /// The name sent as SNI and checked against the certificate (A-label form), if any.
     public let serverHostname: String?

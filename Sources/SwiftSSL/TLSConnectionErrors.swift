@@ -11,8 +11,7 @@ extension TLSConnection {
         let code = SSL_get_error(ssl, result)
         switch code {
         case SSL_ERROR_WANT_READ:
-            return TLSError(kind: .wantRead, code: TLSError.codeWantRead,
-                            message: "The operation did not complete (read) (swiftssl)")
+            return TLSError.wantRead
         case SSL_ERROR_WANT_WRITE:
             return TLSError.wantWrite
         case SSL_ERROR_ZERO_RETURN:

@@ -18,17 +18,39 @@ extension TLSConnection {
         try checkSocketAttached()
         guard buffer.baseAddress != nil, buffer.count > 0 else { return 0 }
         return try inOperation {
+            // When the last read had to wait and nothing is here yet, wait for the socket before
+            // asking OpenSSL. A socket that is ready at once means the bytes keep coming: reads
+            // then go straight to OpenSSL again.
+            var waited = false
+            if timeout != .nonBlocking, exclusively({ lastReadWaited && nothingToReadWithoutWaiting }),
+               !SocketWaiter.isReady(descriptor: socketDescriptor, forWriting: false) {
+                waited = try waitToRetry(TLSError.wantRead, operation: "read", timeout: timeout, onInterrupt: onInterrupt)
+            }
             while true {
-                switch try exclusively({ try readWithoutWaiting(into: buffer) }) {
+                let attempt = try exclusively {
+                    let result = try readWithoutWaiting(into: buffer)
+                    if case .success = result { lastReadWaited = waited }
+                    return result
+                }
+                switch attempt {
                 case .success(let count):
                     return count
                 case .failure(let failure):
                     if try !waitToRetry(failure, operation: "read", timeout: timeout, onInterrupt: onInterrupt) {
                         throw failure
                     }
+                    waited = true
                 }
             }
         }
+    }
+
+    /// Over a socket, after the handshake: OpenSSL holds no bytes it has not processed, and
+    /// neither does the transport, so a read would first have to wait for the peer (under the lock).
+    private var nothingToReadWithoutWaiting: Bool {
+        guard let transport = socketTransport, transport.isSocket, isHandshakeComplete, !closeNotifyAwaitingRead,
+              deferredReadFailure == nil else { return false }
+        return transport.holdsNothingToRead && SSL_has_pending(ssl) == 0
     }
 
     /// One attempt of ``read(into:timeout:onInterrupt:)``, under the lock: the first record

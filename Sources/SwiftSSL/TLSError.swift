@@ -98,6 +98,10 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
         TLSError(kind: .invalidState, message: message)
     }
 
+    /// A read that must wait for the peer (`SSL_ERROR_WANT_READ`).
+    static let wantRead = TLSError(kind: .wantRead, code: codeWantRead,
+                                   message: "The operation did not complete (read) (swiftssl)")
+
     /// A write that must wait for room in the socket (`SSL_ERROR_WANT_WRITE`).
     static let wantWrite = TLSError(kind: .wantWrite, code: codeWantWrite,
                                     message: "The operation did not complete (write) (swiftssl)")

@@ -14,6 +14,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 
@@ -356,3 +357,28 @@ def test_accept_on_a_wrapped_listener(root_ca, server_cert):
             echo_upper_line(connection)
         thread.join(10)
     assert result["answer"] == b"VIA ACCEPT\n"
+
+
+def test_reads_after_one_that_waited_still_time_out_and_still_take_what_is_already_here(connected):
+    """A read that had to wait makes the next one wait for the socket before asking OpenSSL
+    (TLSConnectionReading.swift): that wait keeps the read's timeout, and bytes already here
+    (in the socket, or several records at once) are read without waiting."""
+    tls, peer = connected()
+    tls.settimeout(5)
+    sender = threading.Timer(0.2, lambda: peer.raw.sendall(peer.records(b"first")))
+    sender.start()
+    assert tls.recv(100) == b"first"  # waited for it
+    sender.join()
+    tls.settimeout(0.2)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="The read operation timed out"):
+        tls.recv(100)
+    assert 0.15 < time.monotonic() - started < 2
+    peer.raw.sendall(peer.records(b"second") + peer.records(b"third"))
+    assert tls.recv(100) == b"secondthird"  # both records, which were already here
+    tls.setblocking(False)
+    with pytest.raises(swiftssl.SSLWantReadError):
+        tls.recv(100)
+    peer.raw.sendall(peer.records(b"fourth"))
+    tls.settimeout(5)
+    assert tls.recv(100) == b"fourth"
