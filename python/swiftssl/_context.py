@@ -83,6 +83,8 @@ class SSLContext(_swiftssl._SSLContext):
         return super().__new__(cls, protocol)
 
     def __init__(self, protocol=None, *args, **kwargs):
+        # Takes (and ignores) __new__'s arguments, as ssl.SSLContext's; the callback attributes
+        # start as the class-level defaults above.
         pass
 
     def __reduce__(self):
@@ -161,7 +163,6 @@ class SSLContext(_swiftssl._SSLContext):
     @property
     def _msg_callback(self):
         """A debugging hook called with every TLS protocol message (private, as in CPython)."""
-        # getattr: contexts from the wrap_socket cache are made without __init__.
         return self._msg_callback_function
 
     @_msg_callback.setter
