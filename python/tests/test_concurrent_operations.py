@@ -107,6 +107,16 @@ def start_echo_server(context):
     return listener, server
 
 
+def read_while_writing(tls, checksum):
+    """Sends the pattern on `tls` while another thread reads the echo back and checks it; then
+    half-closes, so the echoing peer finishes."""
+    reader = Worker(lambda: receive_checksum(tls))
+    reader.start()
+    send_pattern(tls)
+    assert reader.finish() == (TOTAL // CHUNK * CHUNK, checksum)
+    tls.shutdown(socket.SHUT_WR)
+
+
 @pytest.fixture(scope="module")
 def checksum():
     return expected_checksum()
@@ -121,11 +131,7 @@ def test_client_reads_in_one_thread_while_another_writes(version, timeout, check
     raw.settimeout(timeout)
     with listener, context.wrap_socket(raw, server_hostname="localhost") as tls:
         assert tls.version() == version.replace("_", ".")
-        reader = Worker(lambda: receive_checksum(tls))
-        reader.start()
-        send_pattern(tls)
-        assert reader.finish() == (TOTAL // CHUNK * CHUNK, checksum)
-        tls.shutdown(socket.SHUT_WR)
+        read_while_writing(tls, checksum)
         server.finish()
 
 
@@ -145,11 +151,7 @@ def test_server_reads_in_one_thread_while_another_writes(checksum, root_ca, serv
     peer.start()
     connection, _ = listener.accept()
     with listener, context.wrap_socket(connection, server_side=True) as tls:
-        reader = Worker(lambda: receive_checksum(tls))
-        reader.start()
-        send_pattern(tls)
-        assert reader.finish() == (TOTAL // CHUNK * CHUNK, checksum)
-        tls.shutdown(socket.SHUT_WR)
+        read_while_writing(tls, checksum)
         peer.finish()
 
 
