@@ -30,20 +30,13 @@ func connectionGetOwner(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
     }
 }
 
-/// The Python callable that turns DER bytes into a `Certificate` object (`swiftssl/_ssl.py`
-/// registers it once at import with `_register_certificate_class`).
-enum CertificateClass {
-    nonisolated(unsafe) static var factory: PyObjectPointer?
-}
-
-/// `_register_certificate_class(callable)`: `callable(der_bytes)` makes a `Certificate`.
+/// `_register_certificate_class(callable)`: `callable(der_bytes)` makes a `Certificate`
+/// (`swiftssl/_certificate_object.py` registers it at import, in each interpreter).
 @_cdecl("swiftssl_register_certificate_class")
 func registerCertificateClass(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     pythonEntry {
         let arguments = try Arguments(vector, count, function: "_register_certificate_class", expected: 1...1)
-        let factory = try arguments.object(0)
-        CSwiftSSLPy_IncRef(factory)  // kept for the life of the process
-        CertificateClass.factory = factory
+        try InterpreterRegistry.register(try arguments.object(0), as: .certificateFactory)
         return newNone()
     }
 }
@@ -51,9 +44,10 @@ func registerCertificateClass(_ module: PyObjectPointer?, _ vector: FastArgument
 /// A list of `Certificate` objects for `chain`, or None for nil.
 private func certificateList(_ chain: [Certificate]?) throws -> PyObjectPointer? {
     guard let chain else { return newNone() }
-    guard let factory = CertificateClass.factory else {
+    guard let factory = InterpreterRegistry.registered(.certificateFactory) else {
         throw PythonError.typeError("swiftssl's Certificate class is not registered")
     }
+    defer { CSwiftSSLPy_DecRef(factory) }
     return try newList(chain) { certificate in
         let callArguments = try newTuple([certificate.derBytes.withUnsafeBytes(newBytes)])
         defer { CSwiftSSLPy_DecRef(callArguments) }

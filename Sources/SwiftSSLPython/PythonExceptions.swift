@@ -1,36 +1,37 @@
 @preconcurrency import CPython
 import SwiftSSL
 
-/// The exception classes defined by the Python package (`swiftssl/_errors.py`) and handed to the
-/// native module once at import, so that core errors become instances of exactly those classes.
-enum ExceptionClasses {
-    nonisolated(unsafe) static var sslError: PyObjectPointer?
-    nonisolated(unsafe) static var zeroReturn: PyObjectPointer?
-    nonisolated(unsafe) static var wantRead: PyObjectPointer?
-    nonisolated(unsafe) static var wantWrite: PyObjectPointer?
-    nonisolated(unsafe) static var syscall: PyObjectPointer?
-    nonisolated(unsafe) static var eof: PyObjectPointer?
-    nonisolated(unsafe) static var certificateVerification: PyObjectPointer?
+/// The exception classes defined by the Python package (`swiftssl/_errors.py`), handed to the
+/// native module at import so that core errors become instances of exactly those classes. Each
+/// interpreter registers its own (``InterpreterRegistry``); the cases are their positions.
+enum ExceptionClass: Int, CaseIterable {
+    case sslError, zeroReturn, wantRead, wantWrite, syscall, eof, certificateVerification
+
+    /// The current interpreter's class, as a new reference, or nil when none is registered.
+    func registered() -> PyObjectPointer? {
+        guard let classes = InterpreterRegistry.registered(.exceptionClasses) else { return nil }
+        defer { CSwiftSSLPy_DecRef(classes) }
+        guard let item = PyTuple_GetItem(classes, rawValue) else {
+            PyErr_Clear()
+            return nil
+        }
+        CSwiftSSLPy_IncRef(item)
+        return item
+    }
 }
 
 /// `_register_exceptions(SSLError, SSLZeroReturnError, SSLWantReadError, SSLWantWriteError,
-/// SSLSyscallError, SSLEOFError, SSLCertVerificationError)`.
+/// SSLSyscallError, SSLEOFError, SSLCertVerificationError)`, for the calling interpreter.
 @_cdecl("swiftssl_register_exceptions")
 func registerExceptions(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     pythonEntry {
-        let arguments = try Arguments(vector, count, function: "_register_exceptions", expected: 7...7)
-        let classes = try (0..<7).map { index -> PyObjectPointer in
-            let object = try arguments.object(index)
-            CSwiftSSLPy_IncRef(object)  // kept for the life of the process
-            return object
-        }
-        ExceptionClasses.sslError = classes[0]
-        ExceptionClasses.zeroReturn = classes[1]
-        ExceptionClasses.wantRead = classes[2]
-        ExceptionClasses.wantWrite = classes[3]
-        ExceptionClasses.syscall = classes[4]
-        ExceptionClasses.eof = classes[5]
-        ExceptionClasses.certificateVerification = classes[6]
+        let expected = ExceptionClass.allCases.count
+        let arguments = try Arguments(vector, count, function: "_register_exceptions", expected: expected...expected)
+        let objects = try ExceptionClass.allCases.map { try arguments.object($0.rawValue) }
+        objects.forEach(CSwiftSSLPy_IncRef)  // the tuple's references
+        let classes = try newTuple(objects)
+        defer { CSwiftSSLPy_DecRef(classes) }
+        try InterpreterRegistry.register(classes, as: .exceptionClasses)
         return newNone()
     }
 }
@@ -86,7 +87,7 @@ private func raiseTLSError(_ error: TLSError) {
     case .system:
         // OSError(errno, strerror[, filename]) picks the subclass (FileNotFoundError, ...).
         let filename = error.filename.map { [newString($0)] } ?? []
-        raiseInstance(PyExc_OSError, arguments: [newInt(Int(error.code)), newString(error.message)] + filename,
+        raiseInstance(of: PyExc_OSError, arguments: [newInt(Int(error.code)), newString(error.message)] + filename,
                       error: nil)
         return
     case .interrupted:
@@ -95,20 +96,20 @@ private func raiseTLSError(_ error: TLSError) {
         }
         return
     case .hostnameMismatch:
-        raiseInstance(ExceptionClasses.certificateVerification, arguments: [newString(error.message)], error: nil)
+        raiseInstance(.certificateVerification, arguments: [newString(error.message)], error: nil)
         return
     default:
         break
     }
-    let exceptionClass: PyObjectPointer?
+    let exceptionClass: ExceptionClass
     switch error.kind {
-    case .certificateVerification: exceptionClass = ExceptionClasses.certificateVerification
-    case .wantRead: exceptionClass = ExceptionClasses.wantRead
-    case .wantWrite: exceptionClass = ExceptionClasses.wantWrite
-    case .zeroReturn: exceptionClass = ExceptionClasses.zeroReturn
-    case .eof: exceptionClass = ExceptionClasses.eof
-    case .syscall: exceptionClass = ExceptionClasses.syscall
-    default: exceptionClass = ExceptionClasses.sslError
+    case .certificateVerification: exceptionClass = .certificateVerification
+    case .wantRead: exceptionClass = .wantRead
+    case .wantWrite: exceptionClass = .wantWrite
+    case .zeroReturn: exceptionClass = .zeroReturn
+    case .eof: exceptionClass = .eof
+    case .syscall: exceptionClass = .syscall
+    default: exceptionClass = .sslError
     }
     if error.isMessageOnly {
         // CPython's SSLError(message): no errno, and no library or reason attributes either.
@@ -118,17 +119,25 @@ private func raiseTLSError(_ error: TLSError) {
     raiseInstance(exceptionClass, arguments: [newInt(Int(error.code)), newString(error.message)], error: error)
 }
 
-/// Instantiates `exceptionClass(*arguments)`, sets CPython's extra attributes, and raises it.
-private func raiseInstance(_ exceptionClass: PyObjectPointer?, arguments: [PyObjectPointer?], error: TLSError?) {
-    guard let exceptionClass else {
+/// Instantiates the current interpreter's `exceptionClass(*arguments)` (consuming `arguments`),
+/// sets CPython's extra attributes, and raises it.
+private func raiseInstance(_ kind: ExceptionClass, arguments: [PyObjectPointer?], error: TLSError?) {
+    guard let exceptionClass = kind.registered() else {
         arguments.forEach { $0.map(CSwiftSSLPy_DecRef) }
         PyErr_SetString(PyExc_SystemError, "swiftssl: exception classes are not registered")
         return
     }
-    guard let tuple = try? newTuple(arguments), let instance = PyObject_CallObject(exceptionClass, tuple) else {
-        return
-    }
+    defer { CSwiftSSLPy_DecRef(exceptionClass) }
+    raiseInstance(of: exceptionClass, arguments: arguments, error: error)
+}
+
+/// Instantiates `exceptionClass(*arguments)` (consuming `arguments`), sets CPython's extra
+/// attributes, and raises it.
+private func raiseInstance(of exceptionClass: PyObjectPointer, arguments: [PyObjectPointer?], error: TLSError?) {
+    guard let tuple = try? newTuple(arguments) else { return }
+    let instance = PyObject_CallObject(exceptionClass, tuple)
     CSwiftSSLPy_DecRef(tuple)
+    guard let instance else { return }
     defer { CSwiftSSLPy_DecRef(instance) }
     if let error {
         setOptionalString(instance, "library", error.library)

@@ -21,6 +21,13 @@ PyObject *swiftssl_wrap_core_as(PyObject *type, SwiftSSLKind kind, void *core);
 /// The Swift object inside `object`, or NULL with TypeError set when it is not of `kind`.
 void *swiftssl_unwrap_core(PyObject *object, SwiftSSLKind kind);
 
+/// The thread state this thread released the GIL with in swiftssl's `withoutGIL`, while it is
+/// released there, else NULL. Callbacks from OpenSSL re-take the GIL with it, so they run in the
+/// interpreter that made the call (PyGILState_Ensure knows one thread state per thread).
+PyThreadState *swiftssl_released_thread_state(void);
+/// Records (or, with NULL, forgets) this thread's released thread state.
+void swiftssl_set_released_thread_state(PyThreadState *state);
+
 // Implemented in Swift (SwiftSSLPython).
 typedef PyObject *(*SwiftSSLFastMethod)(PyObject *, PyObject *const *, Py_ssize_t);
 void swiftssl_core_release(void *core);
