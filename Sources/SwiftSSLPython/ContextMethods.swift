@@ -399,5 +399,5 @@ private func wrapConnection(_ connection: TLSConnection, contextObject: PyObject
     if let owner {
         box.replaceOwnerReference(try checked(PyWeakref_NewRef(owner, nil)))
     }
-    return try wrapNative(box, kind: SwiftSSLKindConnection)
+    return try wrapNative(box, kind: SwiftSSLKindConnection, besides: contextObject)
 }

@@ -85,9 +85,10 @@ func coreRelease(_ core: UnsafeMutableRawPointer?) {
     Unmanaged<AnyObject>.fromOpaque(core).release()
 }
 
-/// Wraps a Swift box in a new native object of `kind`.
-func wrapNative(_ box: AnyObject, kind: SwiftSSLKind) throws -> PyObjectPointer {
-    try checked(swiftssl_wrap_core(kind, Unmanaged.passRetained(box).toOpaque()))
+/// Wraps a Swift box in a new native object of `kind`, of the type that `anchor`'s module made
+/// (the native object it comes from), so it belongs to `anchor`'s interpreter.
+func wrapNative(_ box: AnyObject, kind: SwiftSSLKind, besides anchor: PyObjectPointer?) throws -> PyObjectPointer {
+    try checked(swiftssl_wrap_core(anchor, kind, Unmanaged.passRetained(box).toOpaque()))
 }
 
 /// The box inside a native object, or TypeError.

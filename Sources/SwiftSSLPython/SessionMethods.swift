@@ -55,7 +55,7 @@ func sessionHasTicket(_ object: PyObjectPointer?, _ vector: FastArguments, _ cou
 func connectionGetSession(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_get_session", arguments: 0...0) { box, _ in
         guard let session = box.connection.session else { return newNone() }
-        return try wrapNative(SessionBox(session), kind: SwiftSSLKindSession)
+        return try wrapNative(SessionBox(session), kind: SwiftSSLKindSession, besides: object)
     }
 }
 

@@ -1,5 +1,12 @@
 // PyInit__swiftssl: the module object, four native types and their method tables. Every method
 // is a Swift function (see swiftssl_methods.def); this file only lays out what CPython needs.
+//
+// Multi-phase initialisation (PEP 489): every interpreter that imports the module gets its own
+// module object and its own four types (kept in the module's state), so subinterpreters, those
+// with a GIL of their own included, share nothing Python-side. Native objects are recognised by
+// their native base type's slots, whichever interpreter made the type.
+#include <pthread.h>
+#include <stdlib.h>
 #include "swiftssl_module.h"
 
 /// A native object: the Python header and one retained Swift object.
@@ -8,7 +15,12 @@ typedef struct {
     void *core;
 } SwiftSSLObject;
 
-static PyTypeObject *swiftssl_types[SwiftSSLKindCount];
+/// A module's state: its four native types (strong references), in SwiftSSLKind order.
+typedef struct {
+    PyTypeObject *types[SwiftSSLKindCount];
+} SwiftSSLModuleState;
+
+static const char *const swiftssl_type_names[SwiftSSLKindCount] = {"_SSLContext", "_SSLSocket", "MemoryBIO", "SSLSession"};
 
 static void swiftssl_dealloc(PyObject *self) {
     PyTypeObject *type = Py_TYPE(self);
@@ -59,12 +71,41 @@ static PyObject *session_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     return NULL;
 }
 
-PyObject *swiftssl_wrap_core(SwiftSSLKind kind, void *core) {
-    return swiftssl_new_with(swiftssl_types[kind], core);
+/// The native base of `type` (the type itself, or the first of its bases that is one of this
+/// module's types, in any interpreter) and its kind; NULL when there is none. Python subclasses
+/// have their own tp_dealloc, so the walk stops at the type whose dealloc is ours, and its
+/// tp_new, one function per kind, names the kind.
+static PyTypeObject *swiftssl_native_base(PyTypeObject *type, SwiftSSLKind *kind) {
+    static const newfunc constructors[SwiftSSLKindCount] = {context_new, connection_new, memory_buffer_new, session_new};
+    for (; type != NULL; type = (PyTypeObject *)PyType_GetSlot(type, Py_tp_base)) {
+        if (PyType_GetSlot(type, Py_tp_dealloc) != (void *)swiftssl_dealloc) continue;
+        newfunc constructor = (newfunc)PyType_GetSlot(type, Py_tp_new);
+        for (int index = 0; index < SwiftSSLKindCount; index++) {
+            if (constructor == constructors[index]) {
+                *kind = (SwiftSSLKind)index;
+                return type;
+            }
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+PyObject *swiftssl_wrap_core(PyObject *anchor, SwiftSSLKind kind, void *core) {
+    SwiftSSLKind anchor_kind;
+    PyTypeObject *native = anchor == NULL ? NULL : swiftssl_native_base(Py_TYPE(anchor), &anchor_kind);
+    SwiftSSLModuleState *state = native == NULL ? NULL : PyType_GetModuleState(native);
+    if (state == NULL || state->types[kind] == NULL) {
+        swiftssl_core_release(core);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "swiftssl: no native type to make this object with");
+        return NULL;
+    }
+    return swiftssl_new_with(state->types[kind], core);
 }
 
 PyObject *swiftssl_wrap_core_as(PyObject *type, SwiftSSLKind kind, void *core) {
-    if (!PyType_Check(type) || !PyType_IsSubtype((PyTypeObject *)type, swiftssl_types[kind])) {
+    SwiftSSLKind type_kind;
+    if (!PyType_Check(type) || swiftssl_native_base((PyTypeObject *)type, &type_kind) == NULL || type_kind != kind) {
         swiftssl_core_release(core);
         PyErr_SetString(PyExc_TypeError, "expected a subclass of the native type");
         return NULL;
@@ -73,10 +114,10 @@ PyObject *swiftssl_wrap_core_as(PyObject *type, SwiftSSLKind kind, void *core) {
 }
 
 void *swiftssl_unwrap_core(PyObject *object, SwiftSSLKind kind) {
-    if (object == NULL || !PyObject_TypeCheck(object, swiftssl_types[kind]) ||
+    SwiftSSLKind object_kind;
+    if (object == NULL || swiftssl_native_base(Py_TYPE(object), &object_kind) == NULL || object_kind != kind ||
         ((SwiftSSLObject *)object)->core == NULL) {
-        static const char *const names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO", "SSLSession"};
-        PyErr_Format(PyExc_TypeError, "expected a swiftssl %s", names[kind]);
+        PyErr_Format(PyExc_TypeError, "expected a swiftssl %s", swiftssl_type_names[kind]);
         return NULL;
     }
     return ((SwiftSSLObject *)object)->core;
@@ -102,15 +143,13 @@ static const struct {
 #include "swiftssl_methods.def"
 };
 
-/// One table's methods as the NULL-terminated array CPython wants. Made once at import and kept
-/// for the life of the process, like the module itself (single-phase init, never unloaded).
+/// One table's methods as the NULL-terminated array CPython wants. Made once, by the first
+/// import in the process, and kept for its life: every interpreter's module and types point at
+/// it, so it comes from C's allocator (not an interpreter's, which ends with that interpreter).
 static PyMethodDef *swiftssl_methods_for(SwiftSSLTable table) {
     size_t total = sizeof(swiftssl_all_methods) / sizeof(swiftssl_all_methods[0]);
-    PyMethodDef *methods = PyMem_Calloc(total + 1, sizeof(PyMethodDef));  // zeroed: terminated
-    if (methods == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
+    PyMethodDef *methods = calloc(total + 1, sizeof(PyMethodDef));  // zeroed: terminated
+    if (methods == NULL) return NULL;
     size_t count = 0;
     for (size_t index = 0; index < total; index++) {
         if (swiftssl_all_methods[index].table == table) {
@@ -208,32 +247,78 @@ static PyType_Spec type_specs[SwiftSSLKindCount] = {
      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, session_slots},
 };
 
+/// Py_mod_exec: makes this module's own four types and publishes them.
+static int swiftssl_exec(PyObject *module) {
+    SwiftSSLModuleState *state = PyModule_GetState(module);
+    if (state == NULL) return -1;
+    for (int kind = 0; kind < SwiftSSLKindCount; kind++) {
+        PyObject *type = PyType_FromModuleAndSpec(module, &type_specs[kind], NULL);
+        if (type == NULL) return -1;
+        state->types[kind] = (PyTypeObject *)type;  // the state's reference
+        if (PyModule_AddObjectRef(module, swiftssl_type_names[kind], type) < 0) return -1;
+    }
+    return 0;
+}
+
+static int swiftssl_traverse(PyObject *module, visitproc visit, void *arg) {
+    SwiftSSLModuleState *state = PyModule_GetState(module);
+    for (int kind = 0; state != NULL && kind < SwiftSSLKindCount; kind++) {
+        Py_VISIT(state->types[kind]);
+    }
+    return 0;
+}
+
+static int swiftssl_clear(PyObject *module) {
+    SwiftSSLModuleState *state = PyModule_GetState(module);
+    for (int kind = 0; state != NULL && kind < SwiftSSLKindCount; kind++) {
+        Py_CLEAR(state->types[kind]);
+    }
+    return 0;
+}
+
+static void swiftssl_free(void *module) {
+    swiftssl_clear((PyObject *)module);
+}
+
+// CPython 3.12's Py_mod_multiple_interpreters and its "per-interpreter GIL supported" value,
+// which the 3.11 limited API this is built against does not name; 3.11 refuses unknown slots, so
+// PyInit adds it only when the running interpreter is 3.12 or later.
+#define SWIFTSSL_MOD_MULTIPLE_INTERPRETERS 3
+#define SWIFTSSL_MOD_PER_INTERPRETER_GIL_SUPPORTED ((void *)2)
+
+static PyModuleDef_Slot swiftssl_module_slots[] = {
+    {Py_mod_exec, (void *)swiftssl_exec},
+    {0, NULL},  // Py_mod_multiple_interpreters on 3.12+, filled in by PyInit
+    {0, NULL},
+};
+
 static struct PyModuleDef swiftssl_module = {
     PyModuleDef_HEAD_INIT, "_swiftssl",
     "The native core of swiftssl: Swift over OpenSSL 3, exposed through the stable ABI.",
-    -1, NULL, NULL, NULL, NULL, NULL,  // m_methods filled in by PyInit
+    sizeof(SwiftSSLModuleState), NULL, swiftssl_module_slots,  // m_methods filled in by PyInit
+    swiftssl_traverse, swiftssl_clear, swiftssl_free,
 };
 
-PyMODINIT_FUNC PyInit__swiftssl(void) {
-    if (swiftssl_module.m_methods == NULL) {
-        swiftssl_module.m_methods = swiftssl_methods_for(SwiftSSLTable_module);
-        if (swiftssl_module.m_methods == NULL) return NULL;
-        for (int kind = 0; kind < SwiftSSLKindCount; kind++) {
-            if (swiftssl_install_methods(type_specs[kind].slots, (SwiftSSLTable)kind) < 0) return NULL;
-        }
-    }
-    PyObject *module = PyModule_Create(&swiftssl_module);
-    if (module == NULL) return NULL;
-    static const char *const attribute_names[] = {"_SSLContext", "_SSLSocket", "MemoryBIO", "SSLSession"};
+static pthread_once_t swiftssl_tables_once = PTHREAD_ONCE_INIT;
+static int swiftssl_tables_ready;
+
+/// Fills in the method tables and the module's slots, once per process (interpreters with their
+/// own GIL may import the module at the same time).
+static void swiftssl_prepare_tables(void) {
+    swiftssl_module.m_methods = swiftssl_methods_for(SwiftSSLTable_module);
+    if (swiftssl_module.m_methods == NULL) return;
     for (int kind = 0; kind < SwiftSSLKindCount; kind++) {
-        PyObject *type = PyType_FromSpec(&type_specs[kind]);
-        if (type == NULL || PyModule_AddObject(module, attribute_names[kind], type) < 0) {
-            Py_XDECREF(type);
-            Py_DECREF(module);
-            return NULL;
-        }
-        Py_INCREF(type);  // the module's reference was stolen; this one stays in the table
-        swiftssl_types[kind] = (PyTypeObject *)type;
+        if (swiftssl_install_methods(type_specs[kind].slots, (SwiftSSLTable)kind) < 0) return;
     }
-    return module;
+    if (Py_Version >= 0x030C0000) {
+        swiftssl_module_slots[1].slot = SWIFTSSL_MOD_MULTIPLE_INTERPRETERS;
+        swiftssl_module_slots[1].value = SWIFTSSL_MOD_PER_INTERPRETER_GIL_SUPPORTED;
+    }
+    swiftssl_tables_ready = 1;
+}
+
+PyMODINIT_FUNC PyInit__swiftssl(void) {
+    pthread_once(&swiftssl_tables_once, swiftssl_prepare_tables);
+    if (!swiftssl_tables_ready) return PyErr_NoMemory();
+    return PyModuleDef_Init(&swiftssl_module);
 }

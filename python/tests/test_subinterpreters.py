@@ -1,17 +1,20 @@
-"""swiftssl in subinterpreters, as mod_wsgi runs each application (one interpreter each).
+"""swiftssl in subinterpreters: mod_wsgi's kind (one per application, sharing the GIL) and 3.12+'s
+isolated ones with a GIL of their own, which run Python code in parallel.
 
-The extension is single-phase: loaded once per process and shared by the legacy subinterpreters
-that ``_testcapi.run_in_subinterp`` makes (mod_wsgi's kind, sharing the GIL), refused with an
-ImportError by isolated ones, which have a GIL of their own. What must hold in the shared case:
-- every interpreter raises its own ``SSLError`` classes and makes its own ``Certificate`` objects,
-  however many interpreters imported swiftssl after it (the package registers them with the
-  extension at import, per interpreter);
+The extension is multi-phase (PEP 489): each interpreter that imports it gets its own module and
+native types, and the package registers its own exception classes and Certificate factory with it.
+What must hold:
+- every interpreter raises its own ``SSLError`` classes and makes its own ``Certificate`` and
+  ``SSLSession`` objects, however many interpreters imported swiftssl after it (the classes used to
+  live in one process-wide slot: the last importer's won);
 - a connection closes, and OpenSSL's callbacks run, in the interpreter that made the call: on
   CPython 3.11 swiftssl once re-took the GIL through ``PyGILState_Ensure``, which deadlocked as a
-  subinterpreter's connection was freed.
+  subinterpreter's connection was freed;
+- isolated interpreters import swiftssl (they used to get ImportError) and run handshakes side
+  by side, with module-level ``wrap_socket`` sharing one cached context between them.
 
-Each check runs in a child interpreter process with a timeout, so a deadlock fails the test
-instead of hanging the suite.
+Each check runs in a child process with a timeout, so a deadlock fails the test instead of hanging
+the suite.
 """
 
 import os
@@ -28,8 +31,9 @@ pytest.importorskip("_testcapi", reason="this CPython build has no _testcapi (ru
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
 
 # Runs in each interpreter: an in-memory PKI handed over in the environment (no file anywhere),
-# then a full handshake over a socketpair with the server in another thread, and a check that
-# this interpreter's `except swiftssl.SSLError` catches what the extension raises.
+# then a full handshake over a socketpair with the server in another thread, the same again with
+# module-level wrap_socket (whose cached context every interpreter shares), and a check that this
+# interpreter's `except swiftssl.SSLError` catches what the extension raises.
 ROUND_TRIP = r'''
 import io, os, socket, threading, sys, __main__
 import swiftssl
@@ -47,22 +51,33 @@ server_context.sni_callback = lambda sock, name, context: note("sni:" + name)
 client_context = swiftssl.create_default_context(cadata=root.decode())
 client_context._msg_callback = lambda *arguments: note("message")
 
-client_end, server_end = socket.socketpair()
 def client():
     with client_context.wrap_socket(client_end, server_hostname="localhost") as connection:
         connection.sendall(b"ping")
         assert connection.recv(4) == b"pong"
         chain_seen = connection.get_verified_chain()
         assert type(chain_seen[0]) is swiftssl.Certificate, type(chain_seen[0])
-thread = threading.Thread(target=client)
-thread.start()
-# The server's handshake (and its SNI callback) on this interpreter's first thread, which also
-# has a thread state in the main interpreter: the one PyGILState_Ensure would have picked.
-with server_context.wrap_socket(server_end, server_side=True) as connection:
-    assert connection.recv(4) == b"ping"
-    connection.sendall(b"pong")
-thread.join(30)
-assert not thread.is_alive()
+        assert type(connection.session) is swiftssl.SSLSession, type(connection.session)
+
+def legacy_client():
+    with swiftssl.wrap_socket(client_end, ca_certs=io.BytesIO(root), cert_reqs=swiftssl.CERT_REQUIRED,
+                              server_hostname="localhost") as connection:
+        connection.sendall(b"ping")
+        assert connection.recv(4) == b"pong"
+        assert connection.getpeercert()["subjectAltName"]
+
+for run_client in (client, legacy_client):
+    client_end, server_end = socket.socketpair()
+    thread = threading.Thread(target=run_client)
+    thread.start()
+    # The server's handshake (and its SNI callback) on this interpreter's first thread, which in
+    # a legacy subinterpreter also has a thread state in the main interpreter: the one
+    # PyGILState_Ensure would have picked.
+    with server_context.wrap_socket(server_end, server_side=True) as connection:
+        assert connection.recv(4) == b"ping"
+        connection.sendall(b"pong")
+    thread.join(30)
+    assert not thread.is_alive()
 assert "sni:localhost" in __main__.callbacks_seen and "message" in __main__.callbacks_seen, __main__.callbacks_seen
 
 try:
@@ -130,25 +145,44 @@ def test_each_interpreter_catches_its_own_ssl_errors_after_others_import_swiftss
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="isolated subinterpreters are new in 3.12")
-def test_isolated_subinterpreters_get_an_import_error_not_a_crash(server_cert, root_ca):
-    output = run_interpreters("""
-        import sys
+def test_isolated_subinterpreters_run_handshakes_in_parallel(server_cert, root_ca):
+    output = run_interpreters(f"""
+        import sys, threading
+        ROUND_TRIP = {ROUND_TRIP!r}
         if sys.version_info >= (3, 13):
             import _interpreters as interpreters
-            interpreter = interpreters.create()
-            failure = interpreters.exec(interpreter, "import swiftssl; swiftssl.SSLContext")
-            print(failure.type.__name__, failure.msg)
+
+            def run_isolated(name):
+                interpreter = interpreters.create()  # isolated: a GIL of its own
+                try:
+                    failure = interpreters.exec(interpreter, f"INTERPRETER = {{name!r}}\\n" + ROUND_TRIP)
+                    return None if failure is None else failure.formatted
+                finally:
+                    interpreters.destroy(interpreter)
         else:
             import _xxsubinterpreters as interpreters
-            interpreter = interpreters.create()
-            try:
-                interpreters.run_string(interpreter, "import swiftssl; swiftssl.SSLContext")
-            except interpreters.RunFailedError as error:
-                print(str(error).replace("<class 'ImportError'>:", "ImportError"))
-        import swiftssl  # the main interpreter still has it
-        print(swiftssl.create_default_context().verify_mode is swiftssl.CERT_REQUIRED)
+
+            def run_isolated(name):
+                interpreter = interpreters.create()  # isolated: a GIL of its own
+                try:
+                    interpreters.run_string(interpreter, f"INTERPRETER = {{name!r}}\\n" + ROUND_TRIP)
+                    return None
+                except interpreters.RunFailedError as error:
+                    return str(error)
+                finally:
+                    interpreters.destroy(interpreter)
+
+        failures = {{}}
+        def worker(name):
+            failures[name] = run_isolated(name)
+        threads = [threading.Thread(target=worker, args=(f"isolated-{{index}}",)) for index in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert failures == dict.fromkeys(failures) and len(failures) == 4, failures
+        exec("INTERPRETER = 'main'\\n" + ROUND_TRIP)
+        assert run_isolated("after-main") is None
     """, server_cert, root_ca)
-    assert output.splitlines() == [
-        "ImportError module _swiftssl does not support loading in subinterpreters",
-        "True",
-    ]
+    lines = sorted(output.splitlines())
+    assert lines == sorted([f"isolated-{index} ok" for index in range(4)] + ["main ok", "after-main ok"])

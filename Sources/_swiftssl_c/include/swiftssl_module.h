@@ -14,8 +14,10 @@ typedef enum {
     SwiftSSLKindCount = 4
 } SwiftSSLKind;
 
-/// A new native object of `kind` owning one retain of `core`, or NULL with an exception set.
-PyObject *swiftssl_wrap_core(SwiftSSLKind kind, void *core);
+/// A new native object of `kind` owning one retain of `core`, or NULL with an exception set. Its
+/// type is the one of the module that made `anchor`'s native type (the object it comes from: a
+/// connection's context, a session's connection), so each interpreter's objects stay its own.
+PyObject *swiftssl_wrap_core(PyObject *anchor, SwiftSSLKind kind, void *core);
 /// Like swiftssl_wrap_core, but an instance of `type`, a Python subclass of the kind's type.
 PyObject *swiftssl_wrap_core_as(PyObject *type, SwiftSSLKind kind, void *core);
 /// The Swift object inside `object`, or NULL with TypeError set when it is not of `kind`.
