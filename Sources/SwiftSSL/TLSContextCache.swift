@@ -1,9 +1,5 @@
 import COpenSSL
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Synchronization
 
 /// Shares contexts between identical configurations, keyed by a SHA-256 digest of their
 /// content (certificate, key, CA and password bytes, and every setting), never by object identity.
@@ -15,26 +11,33 @@ public final class TLSContextCache {
     /// The process-wide cache.
     public static let shared = TLSContextCache(capacity: 64)
 
+    /// The cached contexts and their order of use, least recent first.
+    private struct Entries {
+        var contexts: [[UInt8]: TLSContext] = [:]
+        var order: [[UInt8]] = []
+
+        /// Marks `key` as the most recently used.
+        mutating func touch(_ key: [UInt8]) {
+            if let index = order.firstIndex(of: key) {
+                order.remove(at: index)
+                order.append(key)
+            }
+        }
+    }
+
     private let capacity: Int
-    private var entries: [[UInt8]: TLSContext] = [:]
-    private var order: [[UInt8]] = []
-    private var lock = pthread_mutex_t()
+    // A Mutex rather than a pthread_mutex_t stored property: `&property` is not a stable
+    // address for C, and subinterpreters with a GIL of their own reach this cache in parallel.
+    private let entries = Mutex(Entries())
 
     /// A cache keeping at most `capacity` contexts, dropping the least recently used.
     public init(capacity: Int) {
         self.capacity = max(1, capacity)
-        pthread_mutex_init(&lock, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(&lock)
     }
 
     /// The number of cached contexts.
     public var count: Int {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return entries.count
+        entries.withLock { $0.contexts.count }
     }
 
     /// A frozen context for `configuration`: a cached one when the content matches, else a new one.
@@ -46,41 +49,34 @@ public final class TLSContextCache {
             context.isFrozen = true
             return context
         }
-        pthread_mutex_lock(&lock)
-        if let cached = entries[key] {
-            touch(key)
-            pthread_mutex_unlock(&lock)
+        let cached = entries.withLock { entries -> TLSContext? in
+            guard let cached = entries.contexts[key] else { return nil }
+            entries.touch(key)
             return cached
         }
-        pthread_mutex_unlock(&lock)
+        if let cached { return cached }
 
         // Built outside the lock: two threads may race to build the same context; one wins.
         let context = try TLSContext(configuration: loaded)
         context.isFrozen = true
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        if let winner = entries[key] { return winner }
-        entries[key] = context
-        order.append(key)
-        if order.count > capacity {
-            entries[order.removeFirst()] = nil
+        let (winner, evicted) = entries.withLock { entries -> (TLSContext, TLSContext?) in
+            if let winner = entries.contexts[key] { return (winner, nil) }
+            entries.contexts[key] = context
+            entries.order.append(key)
+            guard entries.order.count > capacity else { return (context, nil) }
+            return (context, entries.contexts.removeValue(forKey: entries.order.removeFirst()))
         }
-        return context
+        _ = evicted  // freed here, after the lock: SSL_CTX_free of a big trust store takes a while
+        return winner
     }
 
     /// Forgets every cached context.
     public func removeAll() {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        entries.removeAll()
-        order.removeAll()
-    }
-
-    private func touch(_ key: [UInt8]) {
-        if let index = order.firstIndex(of: key) {
-            order.remove(at: index)
-            order.append(key)
+        let forgotten = entries.withLock { entries -> [TLSContext] in
+            defer { entries = Entries() }
+            return Array(entries.contexts.values)
         }
+        _ = forgotten  // freed after the lock
     }
 
     /// The content digest, or nil when the configuration cannot be keyed.

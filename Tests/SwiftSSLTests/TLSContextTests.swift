@@ -196,21 +196,6 @@ final class TLSContextTests: XCTestCase {
         XCTAssertEqual(context.trustedCertificates().count, 2)
     }
 
-    func testContextCacheSharesByContentAndFreezes() throws {
-        let cache = TLSContextCache(capacity: 4)
-        var configuration = TLSConfiguration(protocol: .tls)
-        configuration.verifyMode = .required
-        configuration.trustRoots = .certificates(.memory(TestPKI.contents(TestPKI.rootCertificate)))
-        let first = try cache.context(for: configuration)
-        configuration.trustRoots = .certificates(.reader { SensitiveBytes(copying: TestPKI.contents(TestPKI.rootCertificate)) })
-        let second = try cache.context(for: configuration)
-        XCTAssertTrue(first === second, "same content, different source: one context")
-        configuration.trustRoots = .certificates(.path(TestPKI.intermediateCertificate))
-        XCTAssertFalse(first === (try cache.context(for: configuration)))
-        XCTAssertThrowsError(try first.setVerifyMode(.none))
-        XCTAssertEqual(cache.count, 2)
-    }
-
     func testSystemTrustStoreAlsoReadsTheAppEngineBundleWhereItExists() throws {
         let context = try TLSContext(protocol: .tlsClient)
         try context.loadSystemTrustStore(extraBundles: ["/nonexistent/ca-certificates.crt", TestPKI.rootCertificate])
