@@ -52,14 +52,15 @@ extension TLSContext {
         if SSL_CTX_set_alpn_protos(sslContext, list.wire.baseAddress, UInt32(list.count)) != 0 {
             throw TLSError.fromQueue("could not set ALPN protocols")
         }
-        alpnProtocols = list
+        let previous = callbacks.replace(\.alpnProtocols, with: list)
+        _ = previous  // released after the lock
         // Unretained: the SSL_CTX cannot outlive this object.
         SSL_CTX_set_alpn_select_cb(sslContext, alpnSelectTrampoline, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// The protocols set by ``setALPNProtocols(_:)``.
     public var alpnProtocolNames: [String] {
-        alpnProtocols?.names ?? []
+        callbacks.current(\.alpnProtocols)?.names ?? []
     }
 }
 
@@ -83,7 +84,8 @@ private func alpnSelectTrampoline(
 ) -> Int32 {
     guard let output, let outputLength, let input, let argument else { return SSL_TLSEXT_ERR_NOACK }
     let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
-    guard let list = context.alpnProtocols, list.count > 0, let server = list.wire.baseAddress else {
+    // Retained until this returns: OpenSSL copies the selected name before the list may go.
+    guard let list = context.callbacks.current(\.alpnProtocols), list.count > 0, let server = list.wire.baseAddress else {
         return SSL_TLSEXT_ERR_NOACK
     }
     var selected: UnsafeMutablePointer<UInt8>?

@@ -44,22 +44,25 @@ final class KeyLogFile {
 
 extension TLSContext {
     /// The key log file this context's connections write their secrets to, or nil.
-    public var keyLogPath: String? { keyLog?.path }
+    public var keyLogPath: String? { callbacks.current(\.keyLog)?.path }
 
     /// Starts (or, with nil, stops) logging every connection's TLS secrets to `path`, appending.
     /// Anyone who can read the file can decrypt the traffic: for debugging only.
     ///
     /// As in CPython, logging to the previous file stops first, so after a failure there is none.
+    /// Safe while other threads handshake: OpenSSL's callback, once installed, stays (OpenSSL
+    /// reads it twice per line, so removing it under a handshake could have it call NULL) and
+    /// writes to whatever file is set when a line comes, or to none.
     public func setKeyLogPath(_ path: String?) throws {
         try requireMutable()
-        SSL_CTX_set_keylog_callback(sslContext, nil)
-        keyLog = nil
+        let previous = callbacks.replace(\.keyLog, with: nil)
+        _ = previous  // closed here, after the lock
         guard let path else { return }
-        keyLog = try KeyLogFile(path: path)
+        _ = callbacks.replace(\.keyLog, with: try KeyLogFile(path: path))
         SSL_CTX_set_keylog_callback(sslContext) { ssl, line in
             // The connection's current context (after an SNI switch, the new one) owns the log.
             guard let ssl, let line, let connection = TLSConnection.owner(of: ssl) else { return }
-            connection.context.keyLog?.append(line)
+            connection.context.callbacks.current(\.keyLog)?.append(line)
         }
     }
 }

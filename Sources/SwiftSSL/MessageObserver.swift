@@ -47,14 +47,15 @@ extension TLSContext {
     /// Observes every protocol message of connections made from now on (nil stops it).
     public func setMessageObserver(_ observer: TLSMessageObserver?) throws {
         try requireMutable()
-        messageObserver = observer
+        let previous = callbacks.replace(\.messageObserver, with: observer)
+        _ = previous  // released after the lock
         guard observer != nil else {
             SSL_CTX_set_msg_callback(sslContext, nil)
             return
         }
         SSL_CTX_set_msg_callback(sslContext) { writing, version, contentType, buffer, length, ssl, _ in
             guard let ssl, let connection = TLSConnection.owner(of: ssl),
-                  let observer = connection.context.messageObserver else { return }
+                  let observer = connection.context.callbacks.current(\.messageObserver) else { return }
             // OpenSSL passes `length` readable bytes at `buffer` for the duration of the call.
             let bytes = buffer.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
             observer(connection, TLSProtocolMessage(isOutgoing: writing != 0, version: version,

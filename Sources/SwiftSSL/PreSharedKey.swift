@@ -35,18 +35,17 @@ public typealias PreSharedKeyServerCallback = (TLSConnection, String?) -> Sensit
 ///
 /// A hint or identity from the peer that is not UTF-8 fails the handshake without calling the
 /// callback, as in CPython. In TLS 1.2 the PSK cipher suites must be enabled (`setCiphers("PSK")`);
-/// TLS 1.3 uses its usual suites with a SHA-256 hash. Set the callbacks before connections made
-/// from the context handshake: handshakes read them without a lock, as they read the
-/// ``TLSContext/serverNameCallback``.
+/// TLS 1.3 uses its usual suites with a SHA-256 hash. A callback set while other connections of
+/// the context handshake reaches those whose callback has not run yet.
 extension TLSContext {
     /// The client-side TLS-PSK callback. Refused on a ``TLSProtocol/tlsServer`` context.
     public var preSharedKeyClientCallback: PreSharedKeyClientCallback? {
-        preSharedKeyCallbacks.client
+        callbacks.current(\.preSharedKey.client)
     }
 
     /// The server-side TLS-PSK callback. Refused on a ``TLSProtocol/tlsClient`` context.
     public var preSharedKeyServerCallback: PreSharedKeyServerCallback? {
-        preSharedKeyCallbacks.server
+        callbacks.current(\.preSharedKey.server)
     }
 
     /// Sets (or, with nil, removes) the client-side TLS-PSK callback.
@@ -56,7 +55,8 @@ extension TLSContext {
             throw TLSError(kind: .ssl, code: 0,
                            message: "Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context (swiftssl)")
         }
-        preSharedKeyCallbacks.client = callback
+        let previous = callbacks.replace(\.preSharedKey.client, with: callback)
+        _ = previous  // released after the lock
         SSL_CTX_set_psk_client_callback(sslContext, callback == nil ? nil : preSharedKeyClientTrampoline)
     }
 
@@ -77,12 +77,13 @@ extension TLSContext {
             OpenSSLErrorQueue.clear()
             throw TLSError.invalidArgument("failed to set identity hint")
         }
-        preSharedKeyCallbacks.server = callback
+        let previous = callbacks.replace(\.preSharedKey.server, with: callback)
+        _ = previous  // released after the lock
         SSL_CTX_set_psk_server_callback(sslContext, callback == nil ? nil : preSharedKeyServerTrampoline)
     }
 }
 
-/// The two callbacks a context holds (one stored property on ``TLSContext``).
+/// The two TLS-PSK callbacks a context holds (in its ``TLSContextCallbacks``).
 struct PreSharedKeyCallbacks {
     var client: PreSharedKeyClientCallback?
     var server: PreSharedKeyServerCallback?

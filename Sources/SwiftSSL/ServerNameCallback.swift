@@ -13,24 +13,26 @@ public enum ServerNameDecision: Sendable, Equatable {
 public typealias ServerNameCallback = (TLSConnection, String?) -> ServerNameDecision
 
 extension TLSContext {
+    /// Installs OpenSSL's servername callback the first time a ``serverNameCallback`` is set, and
+    /// leaves it there: OpenSSL reads it twice per handshake, so removing it while another thread
+    /// handshakes could have OpenSSL call NULL. Without a ``serverNameCallback`` it answers as
+    /// OpenSSL does when there is no callback at all.
     func installServerNameCallback() {
-        if serverNameCallback == nil {
-            _ = CSwiftSSL_SSL_CTX_set_tlsext_servername_callback(sslContext, nil)
-            _ = CSwiftSSL_SSL_CTX_set_tlsext_servername_arg(sslContext, nil)
-        } else {
-            // Unretained: the SSL_CTX cannot outlive this object, which frees it in deinit.
-            _ = CSwiftSSL_SSL_CTX_set_tlsext_servername_arg(sslContext, Unmanaged.passUnretained(self).toOpaque())
-            _ = CSwiftSSL_SSL_CTX_set_tlsext_servername_callback(sslContext, serverNameTrampoline)
-        }
+        guard serverNameCallback != nil else { return }
+        // Unretained: the SSL_CTX cannot outlive this object, which frees it in deinit.
+        _ = CSwiftSSL_SSL_CTX_set_tlsext_servername_arg(sslContext, Unmanaged.passUnretained(self).toOpaque())
+        _ = CSwiftSSL_SSL_CTX_set_tlsext_servername_callback(sslContext, serverNameTrampoline)
     }
 }
 
 /// OpenSSL's servername callback; `argument` is the unretained ``TLSContext`` that installed it.
+/// With no ``TLSContext/serverNameCallback`` (removed since), NOACK: what OpenSSL assumes when
+/// a context has no servername callback.
 private func serverNameTrampoline(_ ssl: OpaquePointer?, _ alert: UnsafeMutablePointer<Int32>?, _ argument: UnsafeMutableRawPointer?) -> Int32 {
     guard let ssl, let argument,
           let connection = TLSConnection.owner(of: ssl) else { return SSL_TLSEXT_ERR_NOACK }
     let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
-    guard let callback = context.serverNameCallback else { return SSL_TLSEXT_ERR_OK }
+    guard let callback = context.serverNameCallback else { return SSL_TLSEXT_ERR_NOACK }
     let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
     switch callback(connection, name) {
     case .accept:

@@ -22,20 +22,21 @@ public final class TLSContext {
     /// DNS subjectAltName (CPython's `hostname_checks_common_name`).
     public internal(set) var hostnameChecksCommonName = true
     /// Called on the server side with the client's SNI name; may switch the connection's context.
+    /// Safe to set while other threads handshake: each handshake uses the callback it finds.
     public var serverNameCallback: ServerNameCallback? {
-        didSet { installServerNameCallback() }
+        get { callbacks.current(\.serverName) }
+        set {
+            let previous = callbacks.replace(\.serverName, with: newValue)
+            installServerNameCallback()
+            _ = previous  // released here, after the lock
+        }
     }
-    /// The TLS-PSK callbacks (``setPreSharedKeyClientCallback(_:)``), if any.
-    var preSharedKeyCallbacks = PreSharedKeyCallbacks()
-    /// The ALPN names in wire format, kept alive for OpenSSL's selection callback.
-    var alpnProtocols: ALPNProtocolList?
+    /// What OpenSSL's callbacks read during handshakes (SNI, TLS-PSK, ALPN, key log, message
+    /// observer), behind one lock.
+    let callbacks = Mutex(TLSContextCallbacks())
     /// A number no other context of this process has had or will have (addresses are reused
     /// once a context is freed, so they cannot tell contexts apart over time).
     public let serialNumber: UInt64 = TLSContext.nextSerialNumber()
-    /// The key log file of ``setKeyLogPath(_:)``, if logging is on.
-    var keyLog: KeyLogFile?
-    /// The observer of ``setMessageObserver(_:)``, if any.
-    var messageObserver: TLSMessageObserver?
     /// Whether connections allow TLS 1.3 post-handshake client authentication.
     public internal(set) var postHandshakeAuthentication = false
     /// True once the context is shared through ``TLSContextCache``: changing it would change

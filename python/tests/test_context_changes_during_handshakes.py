@@ -1,0 +1,80 @@
+"""Changing a context's callbacks while other threads handshake with it (a server turning its key
+log or SNI routing on and off while it serves): no crash, and each handshake sees one setting.
+
+Handshakes run with the GIL released, so a setter on another thread can run in the middle of one.
+OpenSSL checks its key log and servername callbacks for NULL and then calls them, reading each
+twice: removing one in between had it call NULL (CPython's `ssl` removes them the same way).
+swiftssl installs OpenSSL's callbacks once and keeps what they call behind a lock
+(Sources/SwiftSSL/TLSContextCallbacks.swift); the test runs in a child process, so a crash fails
+it instead of taking pytest down.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import swiftssl
+
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
+
+PROGRAM = r'''
+import os, socket, sys, threading, time
+import swiftssl
+
+chain, key, root = (os.environ[name] for name in ("CHAIN_PEM", "KEY_PEM", "ROOT_PEM"))
+keylog = os.environ["KEYLOG_PATH"]
+server_context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+server_context.load_cert_chain(chain, key)
+client_context = swiftssl.create_default_context(cadata=root)
+client_context.set_alpn_protocols(["http/1.1"])
+sni_calls = []
+deadline = time.monotonic() + float(os.environ["SECONDS"])
+failures = []
+handshakes = [0]
+
+def handshake_pairs():
+    while time.monotonic() < deadline:
+        client_end, server_end = socket.socketpair()
+        try:
+            server = server_context.wrap_socket(server_end, server_side=True, do_handshake_on_connect=False)
+            peer = threading.Thread(target=server.do_handshake, daemon=True)
+            peer.start()
+            with client_context.wrap_socket(client_end, server_hostname="localhost") as client:
+                client.sendall(b"x")
+                assert server.recv(1) == b"x"
+            peer.join(10)
+            server.close()
+            handshakes[0] += 1
+        except Exception as error:
+            failures.append(repr(error))
+            return
+
+workers = [threading.Thread(target=handshake_pairs) for _ in range(2)]
+for worker in workers:
+    worker.start()
+round = 0
+while time.monotonic() < deadline:
+    round += 1
+    server_context.keylog_filename = None if round % 2 else keylog
+    server_context.sni_callback = None if round % 3 == 0 else (lambda sock, name, context: sni_calls.append(name))
+    server_context.set_alpn_protocols(["h2", "http/1.1"] if round % 2 else ["http/1.1"])
+    server_context._msg_callback = None if round % 5 == 0 else (lambda *arguments: None)
+    time.sleep(0.0005)
+for worker in workers:
+    worker.join(30)
+assert not failures, failures
+assert handshakes[0] > 20, handshakes
+print("handshakes", handshakes[0], "rounds", round, "sni calls", len(sni_calls))
+'''
+
+
+def test_callbacks_changed_while_other_threads_handshake(server_cert, root_ca, tmp_path):
+    env = dict(os.environ, CHAIN_PEM=server_cert.chain_pem.decode(), KEY_PEM=server_cert.key_pem.decode(),
+               ROOT_PEM=root_ca.cert_pem.decode(), KEYLOG_PATH=str(tmp_path / "keylog.txt"), SECONDS="3")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(PROGRAM)], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, f"exit status {result.returncode}: {result.stdout} {result.stderr[-2000:]}"
+    assert result.stdout.startswith("handshakes ")
+    assert "CLIENT_HANDSHAKE_TRAFFIC_SECRET" in (tmp_path / "keylog.txt").read_text()
