@@ -1,8 +1,7 @@
 import COpenSSL
 
 /// Application-Layer Protocol Negotiation names in TLS wire format (each name prefixed by its
-/// length), in a buffer whose address never moves, so OpenSSL may point into it after the
-/// selection callback returns.
+/// length), in a buffer whose address never moves while the list lives.
 final class ALPNProtocolList {
     let names: [String]
     let wire: UnsafeMutableBufferPointer<UInt8>
@@ -77,6 +76,10 @@ extension TLSConnection {
 
 /// The server's ALPN choice: its first protocol the client also offered, else no ALPN at all
 /// (CPython answers "no acknowledgement" rather than failing the handshake).
+///
+/// The answer points into the client's list, OpenSSL's own copy, which it still holds when it
+/// copies the answer after this returns; the server's list may be replaced by another thread and
+/// freed as this returns (OpenSSL's `SSL_select_next_proto` would point into that one).
 private func alpnSelectTrampoline(
     _ ssl: OpaquePointer?, _ output: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
     _ outputLength: UnsafeMutablePointer<UInt8>?, _ input: UnsafePointer<UInt8>?, _ inputLength: UInt32,
@@ -84,13 +87,43 @@ private func alpnSelectTrampoline(
 ) -> Int32 {
     guard let output, let outputLength, let input, let argument else { return SSL_TLSEXT_ERR_NOACK }
     let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
-    // Retained until this returns: OpenSSL copies the selected name before the list may go.
-    guard let list = context.callbacks.current(\.alpnProtocols), list.count > 0, let server = list.wire.baseAddress else {
-        return SSL_TLSEXT_ERR_NOACK
+    guard let list = context.callbacks.current(\.alpnProtocols) else { return SSL_TLSEXT_ERR_NOACK }
+    let offered = UnsafeBufferPointer(start: input, count: Int(inputLength))
+    let choice = withExtendedLifetime(list) {
+        ALPNSelection.choose(preferring: UnsafeBufferPointer(rebasing: list.wire[0..<list.count]), from: offered)
     }
-    var selected: UnsafeMutablePointer<UInt8>?
-    let status = SSL_select_next_proto(&selected, outputLength, server, UInt32(list.count), input, inputLength)
-    guard status == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
-    output.pointee = UnsafePointer(selected)
+    guard let choice else { return SSL_TLSEXT_ERR_NOACK }
+    output.pointee = input + choice.lowerBound
+    outputLength.pointee = UInt8(choice.count)
     return SSL_TLSEXT_ERR_OK
+}
+
+/// ALPN selection over two wire-format lists (each name prefixed by its length).
+enum ALPNSelection {
+    /// The byte range, inside `offered`, of the first name of `preferred` (in its order) that
+    /// `offered` also contains, or nil. A malformed list is read up to where it breaks.
+    static func choose(preferring preferred: UnsafeBufferPointer<UInt8>,
+                       from offered: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let offeredNames = names(in: offered)
+        for wanted in names(in: preferred) {
+            if let match = offeredNames.first(where: { offered[$0].elementsEqual(preferred[wanted]) }) {
+                return match
+            }
+        }
+        return nil
+    }
+
+    /// The byte ranges of the names in `list`, without their length bytes; empty names skipped.
+    static func names(in list: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var index = 0
+        while index < list.count {
+            let length = Int(list[index])
+            let start = index + 1
+            guard length <= list.count - start else { break }
+            if length > 0 { ranges.append(start..<start + length) }
+            index = start + length
+        }
+        return ranges
+    }
 }

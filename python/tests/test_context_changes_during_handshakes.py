@@ -41,9 +41,9 @@ def handshake_pairs():
             peer = threading.Thread(target=server.do_handshake, daemon=True)
             peer.start()
             with client_context.wrap_socket(client_end, server_hostname="localhost") as client:
+                peer.join(10)  # one thread per connection at a time: the server's handshake is done
                 client.sendall(b"x")
                 assert server.recv(1) == b"x"
-            peer.join(10)
             server.close()
             handshakes[0] += 1
         except Exception as error:
