@@ -27,14 +27,19 @@ func withoutGIL<Result>(_ body: (_ onInterrupt: () throws -> Void) throws -> Res
 ///
 /// Inside `withoutGIL` the GIL is taken back with the thread state recorded there. Otherwise this
 /// thread holds it already: every swiftssl entry point is called by Python with the GIL held, and
-/// neither the core nor this module starts threads of its own, so no other thread runs Swift code
-/// that could get here. (`PyGILState_Ensure`, which this used to call, picks one thread state per
-/// thread: on CPython 3.11 that is the main interpreter's even while a subinterpreter's holds the
-/// GIL, and it deadlocked there.)
+/// neither the core nor this module starts threads of its own. (`PyGILState_Ensure`, which this
+/// used to call, picks one thread state per thread: on CPython 3.11 that is the main
+/// interpreter's even while a subinterpreter's holds the GIL, and it deadlocked there.) It stays
+/// as the safety net for a thread Python has never seen, which cannot hold the GIL.
 func withGIL<Result>(_ body: () -> Result) -> Result {
     if let released = swiftssl_released_thread_state() {
         return holdingGIL(released, body)
     }
+    guard PyGILState_GetThisThreadState() == nil else {
+        return body()
+    }
+    let gilState = PyGILState_Ensure()
+    defer { PyGILState_Release(gilState) }
     return body()
 }
 
