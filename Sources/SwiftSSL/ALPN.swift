@@ -51,8 +51,7 @@ extension TLSContext {
         if SSL_CTX_set_alpn_protos(sslContext, list.wire.baseAddress, UInt32(list.count)) != 0 {
             throw TLSError.fromQueue("could not set ALPN protocols")
         }
-        let previous = callbacks.replace(\.alpnProtocols, with: list)
-        _ = previous  // released after the lock
+        callbacks.replace(\.alpnProtocols, with: list)  // the old list is freed after the lock
         // Unretained: the SSL_CTX cannot outlive this object.
         SSL_CTX_set_alpn_select_cb(sslContext, alpnSelectTrampoline, Unmanaged.passUnretained(self).toOpaque())
     }

@@ -55,10 +55,9 @@ extension TLSContext {
     /// writes to whatever file is set when a line comes, or to none.
     public func setKeyLogPath(_ path: String?) throws {
         try requireMutable()
-        let previous = callbacks.replace(\.keyLog, with: nil)
-        _ = previous  // closed here, after the lock
+        callbacks.replace(\.keyLog, with: nil)  // the old file is closed after the lock
         guard let path else { return }
-        _ = callbacks.replace(\.keyLog, with: try KeyLogFile(path: path))
+        callbacks.replace(\.keyLog, with: try KeyLogFile(path: path))
         SSL_CTX_set_keylog_callback(sslContext) { ssl, line in
             // The connection's current context (after an SNI switch, the new one) owns the log.
             guard let ssl, let line, let connection = TLSConnection.owner(of: ssl) else { return }

@@ -47,8 +47,7 @@ extension TLSContext {
     /// Observes every protocol message of connections made from now on (nil stops it).
     public func setMessageObserver(_ observer: TLSMessageObserver?) throws {
         try requireMutable()
-        let previous = callbacks.replace(\.messageObserver, with: observer)
-        _ = previous  // released after the lock
+        callbacks.replace(\.messageObserver, with: observer)  // the old one is released after the lock
         guard observer != nil else {
             SSL_CTX_set_msg_callback(sslContext, nil)
             return

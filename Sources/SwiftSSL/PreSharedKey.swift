@@ -55,8 +55,7 @@ extension TLSContext {
             throw TLSError(kind: .ssl, code: 0,
                            message: "Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context (swiftssl)")
         }
-        let previous = callbacks.replace(\.preSharedKey.client, with: callback)
-        _ = previous  // released after the lock
+        callbacks.replace(\.preSharedKey.client, with: callback)  // the old one is released after the lock
         SSL_CTX_set_psk_client_callback(sslContext, callback == nil ? nil : preSharedKeyClientTrampoline)
     }
 
@@ -77,8 +76,7 @@ extension TLSContext {
             OpenSSLErrorQueue.clear()
             throw TLSError.invalidArgument("failed to set identity hint")
         }
-        let previous = callbacks.replace(\.preSharedKey.server, with: callback)
-        _ = previous  // released after the lock
+        callbacks.replace(\.preSharedKey.server, with: callback)  // the old one is released after the lock
         SSL_CTX_set_psk_server_callback(sslContext, callback == nil ? nil : preSharedKeyServerTrampoline)
     }
 }

@@ -26,9 +26,8 @@ public final class TLSContext {
     public var serverNameCallback: ServerNameCallback? {
         get { callbacks.current(\.serverName) }
         set {
-            let previous = callbacks.replace(\.serverName, with: newValue)
+            callbacks.replace(\.serverName, with: newValue)  // the old one is released after the lock
             installServerNameCallback()
-            _ = previous  // released here, after the lock
         }
     }
     /// What OpenSSL's callbacks read during handshakes (SNI, TLS-PSK, ALPN, key log, message

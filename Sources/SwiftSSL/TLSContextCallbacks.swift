@@ -19,8 +19,10 @@ extension Mutex where Value == TLSContextCallbacks {
         withLock { $0[keyPath: field] }
     }
 
-    /// Stores `value` at `field` and returns what was there, for the caller to release after the
-    /// lock is let go (a released callback may run code that reads these callbacks again).
+    /// Stores `value` at `field` and returns what was there, which the caller releases after the
+    /// lock is let go, by discarding it or later (a released callback may run code, a Python
+    /// object's `__del__` say, that reads these callbacks again).
+    @discardableResult
     func replace<Field>(_ field: WritableKeyPath<TLSContextCallbacks, Field>, with value: Field) -> Field {
         withLock { callbacks in
             let previous = callbacks[keyPath: field]
