@@ -9,14 +9,7 @@ swiftssl installs OpenSSL's callbacks once and keeps what they call behind a loc
 it instead of taking pytest down.
 """
 
-import os
-import subprocess
-import sys
-import textwrap
-
-import swiftssl
-
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
+from child_support import pki_environment, run_child
 
 PROGRAM = r'''
 import os, socket, sys, threading, time
@@ -70,11 +63,8 @@ print("handshakes", handshakes[0], "rounds", round, "sni calls", len(sni_calls))
 
 
 def test_callbacks_changed_while_other_threads_handshake(server_cert, root_ca, tmp_path):
-    env = dict(os.environ, CHAIN_PEM=server_cert.chain_pem.decode(), KEY_PEM=server_cert.key_pem.decode(),
-               ROOT_PEM=root_ca.cert_pem.decode(), KEYLOG_PATH=str(tmp_path / "keylog.txt"), SECONDS="3")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(PROGRAM)], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = run_child(PROGRAM, timeout=120, KEYLOG_PATH=str(tmp_path / "keylog.txt"), SECONDS="3",
+                       **pki_environment(server_cert, root_ca))
     assert result.returncode == 0, f"exit status {result.returncode}: {result.stdout} {result.stderr[-2000:]}"
     assert result.stdout.startswith("handshakes ")
     assert "CLIENT_HANDSHAKE_TRAFFIC_SECRET" in (tmp_path / "keylog.txt").read_text()

@@ -7,18 +7,14 @@ always set up (exception classes registered) before any of its functions can run
 in a fresh interpreter, since this process has long since loaded swiftssl.
 """
 
-import os
 import ssl as stdlib_ssl
-import subprocess
-import sys
-import textwrap
 import types
 
 import pytest
 
 import swiftssl
+from child_support import run_child
 
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
 
 # ssl.py's own imports that show up among its public names (README: "Not in swiftssl").
 STDLIB_NAMES_LEFT_OUT = {"SOCK_STREAM", "SOL_SOCKET", "SO_TYPE", "create_connection", "namedtuple", "socket"}
@@ -30,10 +26,7 @@ SWIFTSSL_EXTRAS = {"install", "wrap_socket", "match_hostname", "RAND_pseudo_byte
 
 def run_fresh(program, timeout=60):
     """Runs `program` in a new interpreter that imports this swiftssl; returns its stdout."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(program)], capture_output=True,
-                            text=True, env=env, timeout=timeout)
+    result = run_child(program, timeout=timeout)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

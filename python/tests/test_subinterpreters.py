@@ -17,18 +17,14 @@ Each check runs in a child process with a timeout, so a deadlock fails the test 
 the suite.
 """
 
-import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-import swiftssl
+from child_support import pki_environment, run_child
 
 pytest.importorskip("_testcapi", reason="this CPython build has no _testcapi (run_in_subinterp)")
-
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
 
 # Runs in each interpreter: an in-memory PKI handed over in the environment (no file anywhere),
 # then a full handshake over a socketpair with the server in another thread, the same again with
@@ -92,12 +88,8 @@ print(INTERPRETER, "ok", flush=True)
 
 def run_interpreters(program, server_cert, root_ca, timeout=60):
     """Runs `program` in a new process (with the in-memory PKI in its environment); its stdout."""
-    env = dict(os.environ, CHAIN_PEM=server_cert.chain_pem.decode(), KEY_PEM=server_cert.key_pem.decode(),
-               ROOT_PEM=root_ca.cert_pem.decode())
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
     try:
-        result = subprocess.run([sys.executable, "-c", textwrap.dedent(program)], capture_output=True,
-                                text=True, env=env, timeout=timeout)
+        result = run_child(program, timeout=timeout, **pki_environment(server_cert, root_ca))
     except subprocess.TimeoutExpired as expired:
         pytest.fail(f"the interpreters hung (deadlock?); output so far: {expired.stdout!r} {expired.stderr!r}")
     assert result.returncode == 0, result.stdout + result.stderr
