@@ -59,24 +59,24 @@ public final class TLSContextCache {
         // Built outside the lock: two threads may race to build the same context; one wins.
         let context = try TLSContext(configuration: loaded)
         context.isFrozen = true
-        let (winner, evicted) = entries.withLock { entries -> (TLSContext, TLSContext?) in
+        // An evicted context leaves the lock in the result and is freed after it: SSL_CTX_free of
+        // a big trust store takes a while.
+        return entries.withLock { entries -> (winner: TLSContext, evicted: TLSContext?) in
             if let winner = entries.contexts[key] { return (winner, nil) }
             entries.contexts[key] = context
             entries.order.append(key)
             guard entries.order.count > capacity else { return (context, nil) }
             return (context, entries.contexts.removeValue(forKey: entries.order.removeFirst()))
-        }
-        _ = evicted  // freed here, after the lock: SSL_CTX_free of a big trust store takes a while
-        return winner
+        }.winner
     }
 
     /// Forgets every cached context.
     public func removeAll() {
-        let forgotten = entries.withLock { entries -> [TLSContext] in
+        // The old entries leave the lock as the result, so their contexts are freed after it.
+        _ = entries.withLock { entries -> Entries in
             defer { entries = Entries() }
-            return Array(entries.contexts.values)
+            return entries
         }
-        _ = forgotten  // freed after the lock
     }
 
     /// The content digest, or nil when the configuration cannot be keyed.
