@@ -198,23 +198,6 @@ def match_hostname_seeds():
     return [b""] + [generator.randbytes(size) for size in (4, 16, 64, 128, 256, 512, 1024)]
 
 
-def record_framing_seeds():
-    """For fuzz_core's record-framing case (byte 0 ≡ 6 mod 7; byte 0 // 7 picks the piece size):
-    streams of TLS record headers and bodies of the lengths that matter (empty, alert-sized,
-    one tag, a few hundred bytes), random bodies from random.Random(1)."""
-    generator = random.Random(1)
-
-    def record(content_type, length):
-        return bytes([content_type, 3, 3, length >> 8, length & 0xFF]) + generator.randbytes(length)
-
-    seeds = []
-    for _ in range(8):
-        stream = b"".join(record(generator.choice([20, 21, 22, 23]), generator.choice([0, 1, 2, 17, 100, 300]))
-                          for _ in range(generator.randrange(1, 6)))
-        seeds.append(bytes([6 + 7 * generator.randrange(0, 36)]) + stream)
-    return seeds
-
-
 def write(target, seeds):
     directory = os.path.join(SEEDS, target)
     shutil.rmtree(directory, ignore_errors=True)
@@ -230,7 +213,6 @@ def main():
     write("credentials", credentials_seeds(ca, leaf, leaf_key))
     write("wrap_bio", wrap_bio_seeds(ca, leaf, leaf_key) + psk_wrap_bio_seeds())
     write("match_hostname", match_hostname_seeds())
-    write("core", record_framing_seeds())
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ TARGETS = ["fuzz_credentials", "fuzz_match_hostname", "fuzz_wrap_bio", "fuzz_cor
 REPO_ROOT = os.path.dirname(HERE)
 CORE_BINARY = os.path.join(REPO_ROOT, "build", "fuzz-core")
 # The core target reads the seeds of the atheris targets whose inputs it also parses.
-SEED_NAMES = {"fuzz_core": ["credentials", "match_hostname", "core"]}
+SEED_NAMES = {"fuzz_core": ["credentials", "match_hostname"]}
 
 
 def input_directories(target):

@@ -6,7 +6,7 @@ struct OutgoingRecords {
     /// TLS allows (header, 16 KiB of plaintext, up to 2 KiB of expansion). Three full AES-GCM
     /// records, 48 KiB, go out in one `send`; four would just pass loopback's 64 KiB segment,
     /// and a segment with a tiny tail costs more than the system call it saves.
-    static let capacity = 3 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)
+    static let capacity = 3 * TLSRecordSize.largestRecord
 
     /// `buffer[start..<end]` is what is still to be sent (16-bit offsets: `capacity` is under
     /// 64 KiB, and there is one of these per socket connection).

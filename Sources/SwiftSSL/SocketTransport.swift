@@ -10,11 +10,14 @@ import Musl
 ///
 /// It behaves as OpenSSL's own socket BIO (same retry rules, same end-of-file reporting), plus
 /// one thing that one does not do: inside ``TLSConnection/read(into:timeout:onInterrupt:)`` it
-/// may take several records from the socket in one system call. It never takes more bytes than
-/// the caller's buffer has room for, counting the incomplete record it already holds, so every
-/// record it finishes reading is decrypted into that buffer before the read returns. What can be
-/// left behind is only the start of a record whose rest is still to arrive: a caller that
-/// `select()`s on the socket after a read misses nothing, as with OpenSSL's exact reads.
+/// looks at several records with one system call (`MSG_PEEK`), so that one read can return
+/// every record that has arrived. Peeked bytes stay in the socket until OpenSSL has used them;
+/// when the read ends, the bytes OpenSSL took leave the socket in one more call (`MSG_TRUNC`:
+/// without a copy over TCP) and the rest are simply forgotten. So after any read, whatever it did not report
+/// is still in the socket, where `select()` sees it, exactly as with OpenSSL's exact reads; the
+/// one exception is kept on purpose the other way round: a record whose outcome the read met
+/// after its data (the peer's close_notify, an alert, a bad record) stays in the socket until
+/// the read that reports it (``finishReading(keepingInSocket:)``).
 /// Outside a read (handshake, shutdown) it reads exactly what OpenSSL asks for.
 ///
 /// Writes: inside a ``TLSConnection/write(_:timeout:onInterrupt:)`` that may wait and spans
@@ -28,7 +31,8 @@ final class SocketTransport {
 
     /// The owned `BIO*` (one reference; the `SSL` holds another).
     let bio: OpaquePointer
-    /// Bytes read from the socket and not yet handed to OpenSSL: `storage[start..<end]`.
+    /// Inside a read: bytes peeked from the socket and not yet handed to OpenSSL,
+    /// `storage[start..<end]`. They are still in the socket.
     private var storage: UnsafeMutableRawPointer?
     /// Records encrypted and not yet sent.
     private var outgoing = OutgoingRecords()
@@ -43,32 +47,42 @@ final class SocketTransport {
     /// would make OpenSSL fail the connection, and drop its session, before the caller read
     /// the bytes that came first).
     private var deferredOutcome: (result: Int32, errno: Int32)?
-    /// Record boundaries in everything taken from the socket.
-    private(set) var framing = TLSRecordFraming()
     /// False for descriptors that are not sockets: then `read`/`write` are used and nothing
-    /// is read ahead, since only sockets can be read without blocking per call.
+    /// is peeked, since only sockets can be read without blocking per call.
     let isSocket: Bool
+    /// Whether reads may peek ahead; false for good once the socket refused a peek or lost
+    /// bytes it had shown (another reader of the same descriptor).
+    private(set) var canReadAhead: Bool
     /// Whether the read in progress may wait for the socket (false after it already has data to
     /// return): only then does an end of file or socket error met reach OpenSSL.
     var mayWait = true
     /// True once a read returned end of file.
     private(set) var sawEndOfFile = false
+    /// True inside a write that gathers records; see ``OutgoingRecords``.
+    var gathersRecords = false
+    /// Bytes handed to OpenSSL from peeks, still in the socket: they leave it before the next
+    /// peek and when the read ends.
+    private var handedButInSocket: Int32 = 0
+    /// Bytes OpenSSL has processed that a read left in the socket for `select()` to see (the
+    /// record of an outcome the next read reports); they leave it before anything else is read.
+    private var processedInSocket: Int32 = 0
+    /// Counts the bytes handed to OpenSSL from peeks, wrapping (see ``handedOverMark``).
+    private var handedOverTotal: UInt32 = 0
+
     /// Whether a read would have to ask the socket: nothing is stored here, and no end of file
     /// or error is kept for the next read.
     var holdsNothingToRead: Bool { end == start && deferredOutcome == nil }
-    /// True inside a write that gathers records; see ``OutgoingRecords``.
-    var gathersRecords = false
 
     /// How many more decrypted bytes the read in progress can take; 0 outside a read, which
-    /// means "read exactly what OpenSSL asks for". (Anything above the read-ahead buffer's
-    /// size reads the same, so it is kept as an `Int32`.)
+    /// means "read exactly what OpenSSL asks for". (Anything above the peek buffer's size reads
+    /// the same, so it is kept as an `Int32`.)
     var readAheadCapacity: Int {
         get { Int(readAheadLimit) }
         set { readAheadLimit = Int32(clamping: newValue) }
     }
 
     /// The size of `storage` when allocated: four full records per system call.
-    static let storageCapacity = 4 * (TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength)
+    static let storageCapacity = 4 * TLSRecordSize.largestRecord
 
     /// Wraps `descriptor`.
     init(descriptor: Int32) throws {
@@ -81,6 +95,7 @@ final class SocketTransport {
         var type: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         self.isSocket = getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0
+        self.canReadAhead = isSocket
         TransportBIO.attach(bio, to: self)
     }
 
@@ -99,38 +114,85 @@ final class SocketTransport {
     /// True after ``forgetDescriptor()``.
     var isDetached: Bool { descriptor < 0 }
 
-    /// Bytes taken from the socket that OpenSSL has not consumed.
+    /// Peeked bytes not yet handed to OpenSSL (only inside a read).
     var bufferedCount: Int { Int(end - start) }
 
-    /// True when reads may take more than OpenSSL asks for (a socket whose records are tracked).
-    var canReadAhead: Bool { isSocket && framing.isSynchronized }
+    // MARK: Reads that peek
 
-    /// Hands over the buffered bytes and forgets them: after the peer's close_notify these are
-    /// whatever it sent next, which belongs to the plaintext stream that follows TLS.
-    func takeBufferedBytes() -> [UInt8] {
-        guard let storage, end > start else { return [] }
-        let bytes = Array(UnsafeRawBufferPointer(start: storage + Int(start), count: bufferedCount))
-        releaseStorageIfEmpty(force: true)
-        return bytes
-    }
+    /// A position in what the read in progress handed to OpenSSL, for
+    /// ``finishReading(keepingInSocket:)``: the bytes handed over since are
+    /// `handedOverMark &- mark`.
+    var handedOverMark: UInt32 { handedOverTotal }
 
-    /// Frees the read-ahead buffer when it holds nothing, so idle connections cost nothing.
-    func releaseStorageIfEmpty(force: Bool = false) {
-        guard let buffer = storage, force || start == end else { return }
-        buffer.deallocate()
+    /// Ends a read: the bytes OpenSSL took from peeks leave the socket, except the last `keep`
+    /// of them (at most), which stay for `select()` to see until ``takeProcessedBytes()``;
+    /// peeked bytes OpenSSL did not take are forgotten (they are still in the socket).
+    func finishReading(keepingInSocket keep: Int = 0) {
+        let kept = min(keep, Int(handedButInSocket))
+        if takeFromSocket(Int(handedButInSocket) - kept) {
+            processedInSocket = Int32(kept)
+        }
+        handedButInSocket = 0
+        readAheadLimit = 0
+        mayWait = true
+        storage?.deallocate()
         storage = nil
         start = 0
         end = 0
     }
 
+    /// Takes from the socket the bytes a read left there for `select()` (see
+    /// ``finishReading(keepingInSocket:)``), when the outcome they carried is reported or TLS
+    /// ends on this socket (`unwrap()`), so that they never reach OpenSSL or the plaintext twice.
+    func takeProcessedBytes() {
+        guard processedInSocket > 0 else { return }
+        _ = takeFromSocket(Int(processedInSocket))
+        processedInSocket = 0
+    }
+
+    /// Removes `count` bytes that a peek showed, so they are queued: never waits. `MSG_TRUNC`
+    /// makes TCP drop them without copying; other sockets copy them into scratch space (the
+    /// storage, or a small buffer outside reads). False when the socket no longer had them
+    /// (someone else read it), which ends peeking for good.
+    private func takeFromSocket(_ count: Int) -> Bool {
+        var remaining = count
+        while remaining > 0 {
+            let taken: Int
+            if let storage {
+                taken = recv(descriptor, storage, min(remaining, SocketTransport.storageCapacity),
+                             Int32(MSG_TRUNC | MSG_DONTWAIT))
+            } else {
+                taken = withUnsafeTemporaryAllocation(byteCount: min(remaining, 4096), alignment: 16) { scratch in
+                    recv(descriptor, scratch.baseAddress, scratch.count, Int32(MSG_TRUNC | MSG_DONTWAIT))
+                }
+            }
+            if taken < 0 && errno == EINTR { continue }
+            guard taken > 0 else {
+                canReadAhead = false
+                return false
+            }
+            remaining -= taken
+        }
+        return true
+    }
+
+    /// How many bytes one peek looks at, those OpenSSL asked for included: at least one whole
+    /// record of the largest size, and enough records to fill the room the caller's buffer has
+    /// left (plus their headers and tags), within the storage.
+    private var peekLength: Int {
+        let room = Int(readAheadLimit)
+        return min(max(TLSRecordSize.largestRecord, room + room / 8 + 256), SocketTransport.storageCapacity)
+    }
+
     // MARK: The BIO callbacks
 
-    /// Serves OpenSSL's request for `count` bytes: from the buffer, else from the socket.
+    /// Serves OpenSSL's request for `count` bytes: from the peeked bytes, else from the socket.
     private func read(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
         if let storage, end > start {
             let step = min(count, bufferedCount)
             destination.copyMemory(from: storage + Int(start), byteCount: step)
             start += Int32(step)
+            handedOver(step)
             return step
         }
         if let outcome = deferredOutcome {
@@ -148,50 +210,58 @@ final class SocketTransport {
         return got
     }
 
-    /// One system call. While OpenSSL reads a record's body, and the caller's buffer has room
-    /// for more than this record, the body goes straight to OpenSSL and what follows it into
-    /// the buffer (`recvmsg` into both): as many records as fit, in one call, copied once more
-    /// only for the records after the first. Headers, and everything outside a read, are read
-    /// exactly.
+    /// Notes `count` bytes handed to OpenSSL from a peek.
+    private func handedOver(_ count: Int) {
+        handedButInSocket = Int32(clamping: Int(handedButInSocket) + count)
+        handedOverTotal &+= UInt32(truncatingIfNeeded: count)
+    }
+
+    /// One system call, after taking from the socket what OpenSSL already has. Inside a read,
+    /// a peek: the first `count` bytes straight to OpenSSL, what follows into `storage`
+    /// (`recvmsg` into both). Everything outside a read is read exactly.
     private func receive(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
         // Never blocks: the connection waits with `poll`, outside its lock (TLSConnection).
         let flags = Int32(MSG_DONTWAIT)
-        // Room for every byte of the record in progress and of those after it, so each record
-        // this read completes fits in what the caller can take (a record's plaintext is shorter
-        // than the record).
-        let readAhead = canReadAhead && framing.isReadingBody
-            ? readAheadCapacity - framing.bytesIntoIncompleteRecord - count : 0
+        takeProcessedBytes()
+        if readAheadLimit > 0 && canReadAhead {
+            // What OpenSSL took from the last peek leaves first, so this one starts after it.
+            let tookHandedBytes = takeFromSocket(Int(handedButInSocket))
+            handedButInSocket = 0
+            if tookHandedBytes {
+                let got = peek(into: destination, count: count)
+                if got >= 0 || (errno != EOPNOTSUPP && errno != EINVAL) { return got }
+                canReadAhead = false  // a socket that cannot peek: read exactly from now on
+            }
+        }
         errno = 0
-        if readAhead >= TLSRecordFraming.headerLength {
-            let buffer = storage ?? UnsafeMutableRawPointer.allocate(
-                byteCount: SocketTransport.storageCapacity, alignment: 16)
-            storage = buffer
-            let got = withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors -> Int in
-                vectors[0] = iovec(iov_base: destination, iov_len: count)
-                vectors[1] = iovec(iov_base: buffer, iov_len: min(readAhead, SocketTransport.storageCapacity))
-                var message = msghdr()
-                message.msg_iov = vectors.baseAddress
-                message.msg_iovlen = 2
-                return recvmsg(descriptor, &message, flags)
-            }
-            guard got > 0 else { return got }
-            let direct = min(got, count)
-            framing.observe(UnsafeRawBufferPointer(start: destination, count: direct))
-            if got > count {
-                framing.observe(UnsafeRawBufferPointer(start: buffer, count: got - count))
-                start = 0
-                end = Int32(got - count)  // at most storageCapacity
-            }
-            return direct
-        }
-        let got: Int
         if isSocket {
-            got = recv(descriptor, destination, count, flags)
-        } else {
-            got = Glibc.read(descriptor, destination, count)
+            return recv(descriptor, destination, count, flags)
         }
-        if got > 0 { framing.observe(UnsafeRawBufferPointer(start: destination, count: got)) }
-        return got
+        return Glibc.read(descriptor, destination, count)
+    }
+
+    /// Peeks `count` bytes for OpenSSL and what follows them into `storage`; returns how many
+    /// went to OpenSSL (or `recvmsg`'s 0 or -1).
+    private func peek(into destination: UnsafeMutableRawPointer, count: Int) -> Int {
+        let buffer = storage ?? UnsafeMutableRawPointer.allocate(
+            byteCount: SocketTransport.storageCapacity, alignment: 16)
+        storage = buffer
+        errno = 0
+        let got = withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors -> Int in
+            vectors[0] = iovec(iov_base: destination, iov_len: count)
+            // At most `storageCapacity` in all, so one call takes them back (`takeFromSocket`).
+            vectors[1] = iovec(iov_base: buffer, iov_len: max(0, peekLength - count))
+            var message = msghdr()
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = 2
+            return recvmsg(descriptor, &message, Int32(MSG_PEEK | MSG_DONTWAIT))
+        }
+        guard got > 0 else { return got }
+        let direct = min(got, count)
+        start = 0
+        end = Int32(got - direct)  // at most storageCapacity
+        handedOver(direct)
+        return direct
     }
 
     /// Takes a record from OpenSSL: gathers it when the write in progress gathers records and

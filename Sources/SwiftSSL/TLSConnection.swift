@@ -18,9 +18,9 @@ import Musl
 /// requires of an `SSL`, and every wait for the socket happens outside it, so one thread
 /// waiting for data never holds up another's write. A socket is therefore always read and
 /// written without blocking (`MSG_DONTWAIT`), whatever its own mode; "blocking" is a `poll`
-/// without a deadline. The operations, ``takeBytesAfterCloseNotify()`` and ``detachSocket()``
-/// take that lock: call them without holding anything a callback needs (the Python glue lets go
-/// of the GIL first), except over a ``TLSRecordChannel``, which yields it while it waits.
+/// without a deadline. The operations and ``detachSocket()`` take that lock: call them without
+/// holding anything a callback needs (the Python glue lets go of the GIL first), except over a
+/// ``TLSRecordChannel``, which yields it while it waits.
 ///
 /// ```swift
 /// let connection = try TLSConnection(context: context, socket: fd, serverHostname: "example.com")
@@ -34,9 +34,9 @@ public final class TLSConnection {
     /// True for the accepting side.
     public let isServerSide: Bool
     /// The peer's close_notify was processed by a read that returned data before it (reads
-    /// take every record that has arrived), and no read has reported it yet. Its bytes have left
-    /// the socket, so ``pendingCount`` counts it: a `select()` loop that checks `pending()` still
-    /// calls the read that returns the end of stream. (Stored next to `isServerSide`: free space.)
+    /// take every record that has arrived), and no read has reported it yet. Over a socket its
+    /// bytes stay in the socket until then, for `select()` to see; over memory buffers
+    /// ``pendingCount`` counts it. (Stored next to `isServerSide`: free space.)
     var closeNotifyAwaitingRead = false
     /// The last read over a socket had to wait for the peer (request/response traffic): the next
     /// one waits for the socket before it asks OpenSSL, saving a read that would only report

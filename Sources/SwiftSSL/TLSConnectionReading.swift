@@ -57,6 +57,8 @@ extension TLSConnection {
     /// (or WANT_READ/WANT_WRITE, to wait for), then every record already here.
     private func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Result<Int, TLSError> {
         closeNotifyAwaitingRead = false
+        // The record of an outcome reported now leaves the socket, where it waited for select().
+        socketTransport?.takeProcessedBytes()
         if let failure = deferredReadFailure {
             deferredReadFailure = nil
             throw failure.error
@@ -66,48 +68,52 @@ extension TLSConnection {
             return readRecord(into: buffer)
         }
         guard let transport = socketTransport else {
-            return readRecord(into: buffer).map { readRecordsAlreadyHere(into: buffer, after: $0) }
+            return readRecord(into: buffer).map { readRecordsAlreadyHere(into: buffer, after: $0).delivered }
         }
-        defer {
-            transport.readAheadCapacity = 0
-            transport.mayWait = true
-            transport.releaseStorageIfEmpty()
-        }
+        var keptInSocket = 0
+        defer { transport.finishReading(keepingInSocket: keptInSocket) }
         transport.readAheadCapacity = buffer.count
         return readRecord(into: buffer).map { first in
             // More only from what is already here: a record that is not complete yet waits for
             // the next call rather than delaying the bytes this one has.
             transport.mayWait = false
-            return readRecordsAlreadyHere(into: buffer, after: first)
+            let (delivered, endRecordBytes) = readRecordsAlreadyHere(into: buffer, after: first)
+            keptInSocket = endRecordBytes
+            return delivered
         }
     }
 
     /// After a read put `delivered` bytes into `buffer`: adds what the records already here
     /// hold, up to the buffer's size. A failure met on the way is kept for the next read (the
-    /// bytes before it are returned first); running out of records ends it.
-    private func readRecordsAlreadyHere(into buffer: UnsafeMutableRawBufferPointer, after delivered: Int) -> Int {
+    /// bytes before it are returned first), and so is the peer's close_notify; running out of
+    /// records ends it. Also returns how many bytes the socket transport handed to OpenSSL for
+    /// that kept outcome, which stay in the socket until it is reported (0 if none).
+    private func readRecordsAlreadyHere(into buffer: UnsafeMutableRawBufferPointer,
+                                        after delivered: Int) -> (delivered: Int, endRecordBytes: Int) {
         var delivered = delivered
         while delivered > 0 && delivered < buffer.count {
             socketTransport?.readAheadCapacity = buffer.count - delivered
+            let mark = socketTransport?.handedOverMark ?? 0
+            var endRecordBytes: Int { Int((socketTransport?.handedOverMark ?? 0) &- mark) }
             switch readRecord(into: UnsafeMutableRawBufferPointer(rebasing: buffer[delivered...])) {
             case .success(0):  // the peer's close_notify: the next read returns 0 again
                 closeNotifyAwaitingRead = true
-                return delivered
+                return (delivered, endRecordBytes)
             case .success(let got):
                 delivered += got
             case .failure(let failure):
                 switch failure.kind {
                 case .wantRead, .wantWrite:
-                    break  // nothing more has arrived
+                    return (delivered, 0)  // nothing more has arrived
                 case .zeroReturn:
                     closeNotifyAwaitingRead = true  // the stream has ended
                 default:
                     deferredReadFailure = DeferredFailure(error: failure)
                 }
-                return delivered
+                return (delivered, endRecordBytes)
             }
         }
-        return delivered
+        return (delivered, 0)
     }
 
     /// One `SSL_read`, without waiting: at most one record's plaintext, or the failure.
@@ -126,23 +132,15 @@ extension TLSConnection {
         return outcome
     }
 
-    /// What the peer sent after its close_notify that a read already took from the socket
-    /// (several records are read at once): the start of the plaintext that follows TLS, for
-    /// `unwrap()` to hand on. Empty unless the peer's close_notify was received; taking clears it.
-    public func takeBytesAfterCloseNotify() -> [UInt8] {
-        exclusively {
-            guard let transport = socketTransport, SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN != 0 else { return [] }
-            return transport.takeBufferedBytes()
-        }
-    }
-
-    /// Decrypted bytes buffered and readable without touching the socket.
+    /// Decrypted bytes buffered and readable without touching the socket, as OpenSSL's
+    /// `SSL_pending`.
     ///
-    /// An outcome a read met after the data it returned (the peer's close_notify, a bad record,
-    /// an alert) counts as 1 until a read reports it: the bytes that carried it have left the
-    /// socket, and this keeps CPython's rule that `pending()` or `select()` shows whatever a read
-    /// would return without waiting.
+    /// Over memory buffers, an outcome a read met after the data it returned (the peer's
+    /// close_notify, a bad record, an alert) also counts as 1 until a read reports it: the
+    /// bytes that carried it have left the incoming buffer. Over a socket those bytes stay in
+    /// the socket until then, so `select()` shows it, as with CPython's one-record reads.
     public var pendingCount: Int {
-        Int(SSL_pending(ssl)) + (closeNotifyAwaitingRead || deferredReadFailure != nil ? 1 : 0)
+        let outcomeAwaitsRead = socketTransport == nil && (closeNotifyAwaitingRead || deferredReadFailure != nil)
+        return Int(SSL_pending(ssl)) + (outcomeAwaitsRead ? 1 : 0)
     }
 }

@@ -89,6 +89,9 @@ extension TLSConnection {
         if socketTransport?.isDetached == true {
             throw TLSError(kind: .ssl, code: 0, message: "Underlying socket connection gone (swiftssl)")
         }
+        // A close_notify a read met after its data, left in the socket for select(): it must
+        // not reach the plaintext that may follow TLS on this socket.
+        exclusively { socketTransport?.takeProcessedBytes() }
         var zeros = 0
         while true {
             let failure: TLSError? = exclusively {

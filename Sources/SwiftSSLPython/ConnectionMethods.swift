@@ -185,19 +185,6 @@ func connectionShutdown(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
     }
 }
 
-/// `_take_bytes_after_close_notify()`: what the peer sent after its close_notify that a read
-/// already took from the socket, for `unwrap()` to serve before the socket's own bytes.
-@_cdecl("swiftssl_connection_take_bytes_after_close_notify")
-func connectionTakeBytesAfterCloseNotify(
-    _ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t
-) -> PyObjectPointer? {
-    connectionMethod(object, vector, count, "_take_bytes_after_close_notify", arguments: 0...0) { box, _ in
-        // Through `operate`, like every call that takes the connection's lock: never wait for
-        // it holding the GIL, which the operation holding it may need for a callback.
-        try box.operate { _ in box.connection.takeBytesAfterCloseNotify() }.withUnsafeBytes(newBytes)
-    }
-}
-
 /// `_detach_socket()`: the socket's descriptor was detached; stop using it
 /// (``TLSConnection/detachSocket()``).
 @_cdecl("swiftssl_connection_detach_socket")

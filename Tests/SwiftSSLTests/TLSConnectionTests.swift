@@ -63,6 +63,34 @@ final class TLSConnectionTests: XCTestCase {
         XCTAssertEqual(client.socketTransport?.bufferedCount, 0)
     }
 
+    /// The peer sends its last data and its close_notify together, then waits for ours (as
+    /// `unwrap()` does). The read that returns the data must leave the socket readable, so a
+    /// program that polls before each read (asyncore, pyftpdlib) reads again, sees the end and
+    /// answers, as it does with OpenSSL's one-record reads.
+    func testCloseNotifyAfterTheLastDataLeavesTheSocketReadable() throws {
+        let pair = try LoopbackPair()
+        let serverContext = try TestPKI.serverContext()
+        let server = Background { () -> Void in
+            let connection = try TLSConnection(context: serverContext, socket: pair.server, serverSide: true)
+            try connection.handshake(timeout: LoopbackPair.serverTimeout)
+            _ = try Array("last words".utf8).withUnsafeBytes { try connection.write($0, timeout: LoopbackPair.serverTimeout) }
+            try connection.shutdown(timeout: LoopbackPair.serverTimeout)  // close_notify, then waits for ours
+        }
+        let client = try TLSConnection(context: try TestPKI.clientContext(), socket: pair.client, serverHostname: "localhost")
+        try client.handshake()
+        var descriptor = pollfd(fd: pair.client, events: Int16(POLLIN), revents: 0)
+        XCTAssertEqual(poll(&descriptor, 1, 10_000), 1)
+        usleep(200_000)  // the close_notify follows the data on the wire
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let count = try buffer.withUnsafeMutableBytes { try client.read(into: $0, timeout: .nonBlocking) }
+        XCTAssertEqual(Array(buffer[0..<count]), Array("last words".utf8))
+        descriptor.revents = 0
+        XCTAssertEqual(poll(&descriptor, 1, 2_000), 1, "the close_notify is in no one's sight")
+        XCTAssertEqual(try buffer.withUnsafeMutableBytes { try client.read(into: $0, timeout: .nonBlocking) }, 0)
+        try client.shutdown()
+        try server.wait()
+    }
+
     func testWrongHostnameFailsVerificationWithCode62() throws {
         let pair = try LoopbackPair()
         let serverContext = try TestPKI.serverContext()

@@ -6,8 +6,7 @@
 // Byte 0 picks the parser, the rest is its input: certificates (PEM or DER, one or many) with the
 // getpeercert() decoder and their DER/PEM re-encoding; private keys (PEM, DER, encrypted, with a
 // fixed password); the PEM decoder; Punycode (IDNA ToASCII); matchHostname with names and a
-// host made from the input; and the TLS record framing SocketTransport follows in what a peer
-// sends (the stream cut into pieces must be tracked exactly as the whole). Errors are thrown TLSErrors and are fine; a trap, an overflow or an
+// host made from the input. Errors are thrown TLSErrors and are fine; a trap, an overflow or an
 // AddressSanitizer report is a finding. The seeds of fuzz_credentials.py fit this layout too
 // (their byte 0 is an operation number; here it just picks a parser).
 
@@ -35,8 +34,6 @@ public func fuzzCoreOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = PEMEncoding.encode(der: Array(body), label: "CERTIFICATE")
     case 4:
         _ = try? Punycode.toASCII(text)
-    case 6:
-        fuzzRecordFraming(body, pieceSize: Int(selector / 7) % 40 + 1)
     default:
         // Host and names separated by NUL: "host\0dns1\0dns2\0..."; odd ones are IP Address SANs,
         // the last one is also a commonName.
@@ -48,25 +45,4 @@ public func fuzzCoreOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = try? matchHostname(subjectAltNames: subjectAltNames, subject: subject, hostname: hostname)
     }
     return 0
-}
-
-/// The framing fed `stream` in pieces of `pieceSize` bytes must end where it ends when fed the
-/// whole stream at once, and never claim more of a record than a record can hold.
-private func fuzzRecordFraming(_ stream: UnsafeRawBufferPointer, pieceSize: Int) {
-    var whole = TLSRecordFraming()
-    whole.observe(stream)
-    var pieces = TLSRecordFraming()
-    var offset = 0
-    while offset < stream.count {
-        let end = min(offset + pieceSize, stream.count)
-        pieces.observe(UnsafeRawBufferPointer(rebasing: stream[offset..<end]))
-        offset = end
-        let held = pieces.bytesIntoIncompleteRecord
-        precondition(held >= 0 && held < TLSRecordFraming.headerLength + TLSRecordFraming.maximumBodyLength + 1)
-    }
-    precondition(whole.isSynchronized == pieces.isSynchronized)
-    if whole.isSynchronized {
-        precondition(whole.bytesIntoIncompleteRecord == pieces.bytesIntoIncompleteRecord)
-        precondition(whole.isReadingBody == pieces.isReadingBody)
-    }
 }

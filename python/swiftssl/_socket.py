@@ -255,8 +255,6 @@ class SSLSocket(_socket.socket):
 
     def recv(self, buflen=1024, flags=0):
         if self._sslobj is None:
-            if self._after_tls:
-                return self._take_after_tls(buflen)
             return super().recv(buflen, flags)
         self._refuse_flags(flags, "recv")
         return self.read(buflen)
@@ -265,21 +263,9 @@ class SSLSocket(_socket.socket):
         if nbytes is None:
             nbytes = memoryview(buffer).nbytes or 1024
         if self._sslobj is None:
-            if self._after_tls:
-                data = self._take_after_tls(nbytes)
-                memoryview(buffer).cast("B")[:len(data)] = data
-                return len(data)
             return super().recv_into(buffer, nbytes, flags)
         self._refuse_flags(flags, "recv_into")
         return self.read(nbytes, buffer)
-
-    # Plaintext the peer sent right after its close_notify, which a read of several records at
-    # once already took from the socket; after unwrap() it comes before the socket's own bytes.
-    _after_tls = b""
-
-    def _take_after_tls(self, size):
-        data, self._after_tls = self._after_tls[:size], self._after_tls[size:]
-        return data
 
     def sendto(self, data, flags_or_addr, addr=None):
         if self._sslobj is not None:
@@ -291,15 +277,11 @@ class SSLSocket(_socket.socket):
     def recvfrom(self, buflen=1024, flags=0):
         if self._sslobj is not None:
             raise ValueError(f"recvfrom not allowed on instances of {self.__class__}")
-        if self._after_tls:
-            return self.recv(buflen), None
         return super().recvfrom(buflen, flags)
 
     def recvfrom_into(self, buffer, nbytes=None, flags=0):
         if self._sslobj is not None:
             raise ValueError(f"recvfrom_into not allowed on instances of {self.__class__}")
-        if self._after_tls:
-            return self.recv_into(buffer, nbytes), None
         return super().recvfrom_into(buffer, nbytes, flags)
 
     def sendmsg(self, *args, **kwargs):
@@ -330,7 +312,6 @@ class SSLSocket(_socket.socket):
         if self._sslobj is None:
             raise ValueError("No SSL wrapper around " + str(self))
         self._sslobj.shutdown(self.gettimeout())
-        self._after_tls = self._sslobj._take_bytes_after_close_notify()
         self._sslobj = None
         return self
 

@@ -15,6 +15,8 @@ import random
 import select
 import socket
 import ssl as stdlib_ssl
+import threading
+import time
 
 import pytest
 
@@ -111,11 +113,11 @@ def test_plaintext_after_close_notify_reaches_the_unwrapped_socket(connected, mo
 
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
 @pytest.mark.parametrize("ending", ["close_notify", "corrupt record"])
-def test_what_a_read_met_after_its_data_shows_in_pending_or_select(connected, module, ending):
+def test_what_a_read_met_after_its_data_leaves_the_socket_readable(connected, module, ending):
     """The peer sends data and then a close_notify (or a bad record) and keeps the connection
-    open, waiting, as unwrap() does. A program that reads once per select() must still be told:
-    the read that took the data also took the record after it, so pending() counts that outcome
-    until the next read reports it (the stdlib leaves the record in the socket for select())."""
+    open, waiting, as unwrap() does. A program that select()s before each read and never asks
+    pending() (asyncore and asynchat, pyftpdlib, test_ftplib's server) must still be woken for
+    the end: the record stays in the socket until the read that reports it, as with the stdlib."""
     client, peer = connected(module)
     payload = b"before the end " * 100
     records = peer.records(payload)
@@ -123,13 +125,43 @@ def test_what_a_read_met_after_its_data_shows_in_pending_or_select(connected, mo
     peer.raw.sendall(records + after)
     assert select.select([client], [], [], 5)[0]
     assert client.recv(65536) == payload
-    assert client.pending() > 0 or select.select([client], [], [], 5)[0], "the end is invisible"
+    assert client.pending() == 0
+    assert select.select([client], [], [], 5)[0], "the end is in no one's sight"
     if ending == "close_notify":
         assert client.recv(65536) == b""
         assert client.pending() == 0
     else:
         with pytest.raises(stdlib_ssl.SSLError, match="DECRYPTION_FAILED_OR_BAD_RECORD_MAC"):
             client.recv(65536)
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_plaintext_after_close_notify_is_readable_on_the_unwrapped_socket(connected, module):
+    """A read that took the last data also reached the close_notify and the plaintext behind it
+    (a STARTTLS protocol going back to plaintext, FTP's CCC): unwrap() leaves that plaintext in
+    the socket, where select() sees it."""
+    client, peer = connected(module)
+    client.setblocking(False)
+    peer.raw.sendall(peer.records(b"last over TLS") + peer.close_notify() + b"PLAIN")
+    assert select.select([client], [], [], 5)[0]
+    assert client.recv(65536) == b"last over TLS"
+    assert select.select([client], [], [], 5)[0]
+    assert client.recv(65536) == b""
+    plain = client.unwrap()
+    assert select.select([plain], [], [], 5)[0], "the plaintext is in no one's sight"
+    assert plain.recv(100) == b"PLAIN"
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_unwrap_after_data_and_close_notify_read_together_leaves_only_plaintext(connected, module):
+    """unwrap() right after the read that returned the last data, without the read that
+    returns b"": the peer's close_notify, already seen, must not reach the plaintext socket."""
+    client, peer = connected(module)
+    peer.raw.sendall(peer.records(b"last over TLS") + peer.close_notify() + b"PLAIN")
+    time.sleep(0.2)  # all three have arrived
+    assert client.recv(65536) == b"last over TLS"
+    plain = client.unwrap()
+    assert plain.recv(100) == b"PLAIN"
 
 
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
@@ -194,3 +226,59 @@ def test_a_write_after_a_read_that_met_a_bad_record_reports_that_record(connecte
     with pytest.raises(swiftssl.SSLError) as on_read:
         client.recv(100)
     assert on_read.value.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+
+
+def test_a_select_loop_server_answers_the_close_notify_that_came_with_the_last_data(root_ca, server_cert):
+    """test_ftplib's data channel, over TCP: a stdlib client sends many small records and then
+    unwrap()s, which sends close_notify and waits for the server's. The swiftssl server reads
+    once per select() with recv(1024), as asyncore does, and unwraps when recv returns b"". The
+    read that returned the last data must not hide the close_notify from select(), or both ends
+    wait until the client times out."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    payload = b"".join(b"line %05d of the file\r\n" % number for number in range(800))
+    outcome = {}
+
+    def client():
+        context = stdlib_ssl.create_default_context(cadata=root_ca.cert_pem.decode())
+        with context.wrap_socket(socket.create_connection(listener.getsockname()),
+                                 server_hostname="localhost") as tls:
+            for start in range(0, len(payload), 24):
+                tls.sendall(payload[start:start + 24])
+            tls.settimeout(5)
+            try:
+                tls.unwrap()
+                outcome["client"] = "unwrapped"
+            except (OSError, stdlib_ssl.SSLError) as failure:
+                outcome["client"] = repr(failure)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    raw, _ = listener.accept()
+    listener.close()
+    context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_cert.combined_pem)
+    server = context.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False,
+                                 do_handshake_on_connect=False)
+    server.setblocking(False)
+    received = bytearray()
+    handshaken = False
+    try:
+        while True:
+            assert select.select([server], [], [], 10)[0], "the server's select() loop stalled"
+            try:
+                if not handshaken:
+                    server.do_handshake()
+                    handshaken = True
+                    continue
+                data = server.recv(1024)
+            except swiftssl.SSLWantReadError:
+                continue
+            if not data:
+                break
+            received += data
+        server.unwrap()
+    finally:
+        thread.join(15)
+        server.close()
+    assert received == payload
+    assert outcome["client"] == "unwrapped"
