@@ -19,87 +19,22 @@ The swiftssl that runs is whatever ``import swiftssl`` finds: run this file by p
 Resources follow regrtest's default (none enabled: no network tests), unless ``--use`` says more.
 """
 
-import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
-OUTCOMES = ("passed", "failed", "errors", "skipped")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -P leaves it off
+from child_runs import (  # noqa: E402
+    OUTCOMES, ChildRun, argument_parser, install_swiftssl, last_line, read_records, run_children,
+    run_main, run_recorded)
 
 
 # -- the child: one test class, results to a JSON-lines file --------------------------------
-def _install_swiftssl():
-    import swiftssl
-    import swiftssl._ssl as shim
-    swiftssl.install()
-    sys.modules["_ssl"] = shim
-    return swiftssl
-
-
-class _RecordingResult(unittest.TestResult):
-    """Writes each test's final outcome as one JSON line, flushed, so a crash loses nothing."""
-
-    def __init__(self, stream):
-        super().__init__()
-        self._stream = stream
-        self._failed_subtests = {}
-
-    def _record(self, test, outcome, detail=""):
-        self._stream.write(json.dumps({"id": test.id(), "outcome": outcome,
-                                       "detail": detail[-4000:]}) + "\n")
-        self._stream.flush()
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        detail = self._failed_subtests.pop(test.id(), None)
-        if detail is None:
-            self._record(test, "passed")
-        else:
-            self._record(test, detail[0], detail[1])
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._record(test, "failed", self._exc_info_to_string(err, test))
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        # Errors in class or module fixtures arrive with a _ErrorHolder, not a TestCase.
-        self._record(test, "errors", self._exc_info_to_string(err, test))
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self._record(test, "skipped", reason)
-
-    def addExpectedFailure(self, test, err):
-        super().addExpectedFailure(test, err)
-        self._record(test, "passed", "expected failure")
-
-    def addUnexpectedSuccess(self, test):
-        super().addUnexpectedSuccess(test)
-        self._record(test, "failed", "unexpected success")
-
-    def stopTest(self, test):
-        # A test whose subtests failed gets neither addSuccess nor addFailure: report it here.
-        detail = self._failed_subtests.pop(test.id(), None)
-        if detail is not None:
-            self._record(test, detail[0], detail[1])
-        super().stopTest(test)
-
-    def addSubTest(self, test, subtest, err):
-        super().addSubTest(test, subtest, err)
-        if err is not None and test.id() not in self._failed_subtests:
-            outcome = "failed" if issubclass(err[0], test.failureException) else "errors"
-            self._failed_subtests[test.id()] = (
-                outcome, f"{subtest}: " + self._exc_info_to_string(err, test))
-
-
 def _load_test_ssl(use_stdlib, resources):
     if not use_stdlib:
-        _install_swiftssl()
+        install_swiftssl()
     from test import support
     support.use_resources = list(resources)
     support.verbose = False
@@ -117,12 +52,7 @@ def _child(arguments):
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(test_class)
     if arguments.only:
         suite = unittest.TestSuite(t for t in suite if t.id().rsplit(".", 1)[1] in arguments.only)
-    with open(arguments.out, "a", encoding="utf-8") as stream:
-        stream.write(json.dumps({"tests": [t.id() for t in suite]}) + "\n")
-        stream.flush()
-        result = _RecordingResult(stream)
-        # A top-level TestSuite.run also runs setUpModule and the module cleanups.
-        unittest.TestSuite([suite]).run(result)
+    run_recorded(suite, arguments.out)
     return 0
 
 
@@ -155,59 +85,19 @@ def _list_classes():
     return classes
 
 
-def _read_results(path):
-    tests, outcomes = [], {}
-    try:
-        with open(path, encoding="utf-8") as stream:
-            for line in stream:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if "tests" in record:
-                    tests = record["tests"]
-                else:
-                    outcomes[record["id"]] = record
-    except FileNotFoundError:
-        pass
-    return tests, outcomes
-
-
-class _ClassRun:
+class _ClassRun(ChildRun):
     def __init__(self, name, arguments, directory, methods):
         self.name = name
         self.methods = [m for m in methods if not arguments.only or m in arguments.only]
         self.out = os.path.join(directory, name + ".jsonl")
-        self.log = open(os.path.join(directory, name + ".log"), "w+b")
         command = _child_command(arguments, ["--child", name, "--out", self.out]
                                  + sum((["--only", t] for t in arguments.only), []))
-        self.started = time.monotonic()
-        self.deadline = self.started + arguments.timeout
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL)
-        self.timed_out = False
-
-    def poll(self):
-        if self.process.poll() is not None:
-            return True
-        if time.monotonic() > self.deadline:
-            self.process.kill()
-            self.process.wait()
-            self.timed_out = True
-            return True
-        return False
+        super().__init__(command, open(os.path.join(directory, name + ".log"), "w+b"),
+                         arguments.timeout)
 
     def summarize(self):
-        tests, outcomes = _read_results(self.out)
-        self.log.seek(0)
-        log = self.log.read().decode("utf-8", "replace")
-        self.log.close()
-        if self.timed_out:
-            why = "timed out"
-        elif self.process.returncode:
-            why = f"exited with status {self.process.returncode}"
-        else:
-            why = "did not report"
+        tests, outcomes = read_records(self.out)
+        why, log = self.why(), self.output()
         records = dict(outcomes)
         for test_id in tests:
             records.setdefault(test_id, {"id": test_id, "outcome": "errors", "detail": why})
@@ -216,9 +106,7 @@ class _ClassRun:
             # declared tests counts as an error.
             for method in self.methods or ["(class)"]:
                 test_id = f"test.test_ssl.{self.name}.{method}"
-                records[test_id] = {"id": test_id, "outcome": "errors",
-                                    "detail": f"{why}\n{log[-4000:]}"}
-        self.seconds = time.monotonic() - self.started
+                records[test_id] = {"id": test_id, "outcome": "errors", "detail": f"{why}\n{log}"}
         return records
 
 
@@ -235,29 +123,24 @@ def _parent(arguments):
     totals = dict.fromkeys(OUTCOMES, 0)
     every = {}
     with tempfile.TemporaryDirectory(prefix="swiftssl-conformance-") as directory:
-        pending, running = list(classes), []
-        while pending or running:
-            while pending and len(running) < arguments.jobs:
-                name = pending.pop(0)
-                running.append(_ClassRun(name, arguments, directory, declared.get(name, [])))
-            time.sleep(0.05)
-            for run in [r for r in running if r.poll()]:
-                running.remove(run)
-                records = run.summarize()
-                counts = dict.fromkeys(OUTCOMES, 0)
-                for record in records.values():
-                    counts[record["outcome"]] += 1
-                every.update(records)
-                for outcome in OUTCOMES:
-                    totals[outcome] += counts[outcome]
-                note = " (timed out)" if run.timed_out else ""
-                print(f"  {run.name:28} " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
-                      + f"  [{run.seconds:.0f} s]{note}", flush=True)
+        starters = [lambda name=name: _ClassRun(name, arguments, directory, declared.get(name, []))
+                    for name in classes]
+        for run in run_children(starters, arguments.jobs):
+            records = run.summarize()
+            counts = dict.fromkeys(OUTCOMES, 0)
+            for record in records.values():
+                counts[record["outcome"]] += 1
+            every.update(records)
+            for outcome in OUTCOMES:
+                totals[outcome] += counts[outcome]
+            note = " (timed out)" if run.timed_out else ""
+            print(f"  {run.name:28} " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
+                  + f"  [{run.seconds:.0f} s]{note}", flush=True)
     bad = [r for r in every.values() if r["outcome"] in ("failed", "errors")]
     if bad:
         print("\nnot passing:")
         for record in sorted(bad, key=lambda r: r["id"]):
-            first = _first_line(record["detail"]) if not arguments.verbose else record["detail"]
+            first = last_line(record["detail"]) if not arguments.verbose else record["detail"]
             print(f"  {record['outcome'][:-1] if record['outcome'] == 'errors' else 'fail'}: "
                   f"{record['id'].replace('test.test_ssl.', '')}: {first}")
     if arguments.json:
@@ -273,30 +156,15 @@ def _parent(arguments):
     return 0
 
 
-def _first_line(detail):
-    """The most telling line of a traceback: its last non-empty one."""
-    lines = [line.strip() for line in detail.strip().splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stdlib", action="store_true", help="run on the stdlib ssl (baseline)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per class")
+    parser = argument_parser(__doc__.split("\n\n")[0], "class")
     parser.add_argument("--class", dest="test_class", action="append", default=[],
                         help="run only this class (repeatable)")
     parser.add_argument("--only", action="append", default=[], help="run only this test method")
     parser.add_argument("--use", action="append", default=[], help="enable a test resource")
-    parser.add_argument("--verbose", action="store_true", help="print whole tracebacks")
     parser.add_argument("--json", help="write every test's outcome to this file")
     parser.add_argument("--min-passed", type=int, help="exit 1 if fewer tests pass")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    arguments = parser.parse_args(argv)
-    if arguments.child:
-        return _child(arguments)
-    return _parent(arguments)
+    return run_main(parser, argv, _child, _parent)
 
 
 if __name__ == "__main__":
