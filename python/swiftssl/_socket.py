@@ -109,9 +109,11 @@ class SSLSocket(_socket.socket):
 
     @context.setter
     def context(self, context):
+        # In ssl.py's order: a value the connection refuses (TypeError) is still what the
+        # property returns afterwards.
+        self._context = context
         if self._sslobj is not None:
             self._sslobj._set_context(context)
-        self._context = context
 
     @property
     def session(self):
