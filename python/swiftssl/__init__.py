@@ -77,6 +77,26 @@ _LAZY_PRIVATE = frozenset((
 ))
 _LAZY = frozenset(__all__).union(_LAZY_PRIVATE)
 
+# Names CPython's ssl module has only because ssl.py imports them (`from socket import
+# create_connection`, `import os`, `import _ssl`, ...), which libraries read from ssl all the same
+# (gevent takes `ssl._ssl` and `ssl.create_connection`): name -> (module, attribute or None for
+# the module itself), resolved on first use from where ssl.py takes them. Not provided:
+# `_dnsname_match` and `_ipaddress_match`, match_hostname's helpers (hostname logic is the core's).
+_BORROWED = {
+    "socket": ("socket", "socket"), "create_connection": ("socket", "create_connection"),
+    "SOCK_STREAM": ("socket", "SOCK_STREAM"), "SOL_SOCKET": ("socket", "SOL_SOCKET"),
+    "SO_TYPE": ("socket", "SO_TYPE"), "_GLOBAL_DEFAULT_TIMEOUT": ("socket", "_GLOBAL_DEFAULT_TIMEOUT"),
+    "errno": ("errno", None), "os": ("os", None), "sys": ("sys", None),
+    "warnings": ("warnings", None), "base64": ("base64", None),
+    "namedtuple": ("collections", "namedtuple"), "_Enum": ("enum", "Enum"),
+    "_IntEnum": ("enum", "IntEnum"), "_IntFlag": ("enum", "IntFlag"),
+    "_simple_enum": ("enum", "_simple_enum"),
+    "_ssl": ("swiftssl._ssl", None), "_SSLContext": ("swiftssl._ssl", "_SSLContext"),
+    "_RESTRICTED_SERVER_CIPHERS": ("swiftssl._private_names", "_RESTRICTED_SERVER_CIPHERS"),
+    "_SSLv2_IF_EXISTS": ("swiftssl._private_names", "_SSLv2_IF_EXISTS"),
+    "_sslcopydoc": ("swiftssl._private_names", "_sslcopydoc"),
+}
+
 
 def __getattr__(name):
     # Called only for names not (yet) in the module's namespace.
@@ -85,6 +105,13 @@ def __getattr__(name):
         # exception classes registered, by swiftssl._native, which also sets the attribute.
         from . import _native
         return _native.extension
+    if name in _BORROWED:
+        import importlib
+        module_name, attribute = _BORROWED[name]
+        module = importlib.import_module(module_name)
+        value = module if attribute is None else getattr(module, attribute)
+        globals()[name] = value
+        return value
     if name in _LAZY:
         from . import _api
         exports = getattr(_api, "_EXPORTS", None)
@@ -98,7 +125,8 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | _LAZY | {"_swiftssl"})
+    # Not _BORROWED: they are there to be found, not swiftssl's API (nor `import *`'s).
+    return sorted(set(globals()) - set(_BORROWED) | _LAZY | {"_swiftssl"})
 
 
 def load():

@@ -1,46 +1,16 @@
 """SSLContext: CPython 3.11's public surface over the native ``_SSLContext``."""
 
-import contextlib
-import operator
 import os
 import sys
 import warnings
 
-from . import _swiftssl
+from ._context_base import _SSLContext, _naming_the_file
 from ._purpose import Purpose, _ASN1Object
+from ._socket_connection import _SocketConnection
 from ._constants import (
     PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, CERT_NONE, CERT_REQUIRED,
     Options, TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
 )
-
-
-def _c_long(value):
-    """`value` as CPython's "l" argument parsing takes it: __index__, within a C long."""
-    value = operator.index(value)
-    if not -2**63 <= value < 2**63:
-        raise OverflowError("Python int too large to convert to C long")
-    return value
-
-
-def _c_int(value):
-    """`value` as CPython's "i" argument parsing (PyArg_Parse) takes it, with its messages."""
-    value = _c_long(value)
-    if value >= 2**31:
-        raise OverflowError("signed integer is greater than maximum")
-    if value < -2**31:
-        raise OverflowError("signed integer is less than minimum")
-    return value
-
-
-@contextlib.contextmanager
-def _naming_the_file(path):
-    """An OSError about the file names it as the caller gave it (bytes, a Path), as CPython's do."""
-    try:
-        yield
-    except OSError as error:
-        if error.filename is not None:
-            error.filename = path
-        raise
 
 
 def _encode_hostname(hostname):
@@ -57,7 +27,7 @@ def _encode_hostname(hostname):
     return encoded
 
 
-class SSLContext(_swiftssl._SSLContext):
+class SSLContext(_SSLContext):
     """A set of TLS settings, certificates and trust shared by many connections.
 
     Beyond CPython: ``load_cert_chain`` and ``load_verify_locations`` also accept PEM content and
@@ -66,13 +36,6 @@ class SSLContext(_swiftssl._SSLContext):
 
     sslsocket_class = None  # set by swiftssl/_api.py
     sslobject_class = None
-    # The callbacks the native core calls (read at handshake time, where the cycle collector
-    # sees them). Class-level defaults, so a subclass whose __init__ skips ours still has them.
-    _sni_callback = None
-    _psk_client_callback = None
-    _psk_server_callback = None
-    _keylog_filename = None
-    _msg_callback_function = None
 
     def __new__(cls, protocol=None, *args, **kwargs):
         if protocol is None:
@@ -104,6 +67,11 @@ class SSLContext(_swiftssl._SSLContext):
             incoming, outgoing, server_side=server_side,
             server_hostname=_encode_hostname(server_hostname), session=session, context=self)
 
+    def _wrap_socket(self, sock, server_side, server_hostname=None, *, owner=None, session=None):
+        """CPython's ``_SSLContext._wrap_socket``: the bare TLS connection over `sock` (an
+        ``_ssl._SSLSocket``), for socket classes of their own (gevent's, eventlet's)."""
+        return _SocketConnection(self, sock, server_side, server_hostname, owner, session)
+
     # -- credentials ----------------------------------------------------------------------
     def load_cert_chain(self, certfile, keyfile=None, password=None):
         """Loads the chain to present and its key from paths, PEM content, or file-like objects."""
@@ -122,14 +90,6 @@ class SSLContext(_swiftssl._SSLContext):
     def set_npn_protocols(self, npn_protocols):
         import warnings
         warnings.warn("ssl NPN is deprecated, use ALPN instead", DeprecationWarning, stacklevel=2)
-
-    @property
-    def post_handshake_auth(self):
-        return self._get_post_handshake_auth()
-
-    @post_handshake_auth.setter
-    def post_handshake_auth(self, value):
-        self._set_post_handshake_auth(bool(value))
 
     def load_default_certs(self, purpose=Purpose.SERVER_AUTH):
         if not isinstance(purpose, _ASN1Object):
@@ -151,135 +111,73 @@ class SSLContext(_swiftssl._SSLContext):
         with _naming_the_file(path):
             self._load_dh_params(os.fsdecode(path))
 
-    @property
-    def num_tickets(self):
-        """TLS 1.3 session tickets a server sends per handshake (settable on servers only)."""
-        return self._get_num_tickets()
-
-    @num_tickets.setter
-    def num_tickets(self, value):
-        self._set_num_tickets(_c_long(value))
-
-    @property
-    def _msg_callback(self):
-        """A debugging hook called with every TLS protocol message (private, as in CPython)."""
-        return self._msg_callback_function
-
-    @_msg_callback.setter
-    def _msg_callback(self, callback):
-        if callback is None:
-            self._set_msg_callback(None)
-            self._msg_callback_function = None
-            return
-        if not callable(callback):
-            raise TypeError(f"{callback} is not callable.")
-        self._set_msg_callback(_message_callback_adapter(callback))
-        self._msg_callback_function = callback
-
-    @property
-    def keylog_filename(self):
-        """A file every connection's TLS secrets are appended to (NSS key log format), or None."""
-        return self._keylog_filename
-
-    @keylog_filename.setter
-    def keylog_filename(self, path):
-        # As in CPython, the old file is let go first: after a failure no file is set.
-        self._keylog_filename = None
-        with _naming_the_file(path):
-            self._set_keylog_filename(None if path is None else os.fsdecode(path))
-        self._keylog_filename = path
-
     def get_ca_certs(self, binary_form=False):
         return self._get_ca_certs(binary_form)
 
-    # -- settings -------------------------------------------------------------------------
+    # -- ssl.py's layer over _SSLContext's (_context_base.py) --------------------------------
     @property
     def protocol(self):
-        return _SSLMethod(self._get_protocol())
+        return _SSLMethod(super().protocol)
 
     @property
     def verify_mode(self):
-        return VerifyMode(self._get_verify_mode())
+        return VerifyMode(super().verify_mode)
 
     @verify_mode.setter
     def verify_mode(self, value):
-        self._set_verify_mode(_c_int(value))
-
-    @property
-    def check_hostname(self):
-        return self._get_check_hostname()
-
-    @check_hostname.setter
-    def check_hostname(self, value):
-        self._set_check_hostname(bool(value))
-
-    @property
-    def hostname_checks_common_name(self):
-        return self._get_hostname_checks_common_name()
-
-    @hostname_checks_common_name.setter
-    def hostname_checks_common_name(self, value):
-        self._set_hostname_checks_common_name(bool(value))
+        _SSLContext.verify_mode.__set__(self, value)
 
     @property
     def verify_flags(self):
-        return VerifyFlags(self._get_verify_flags())
+        return VerifyFlags(super().verify_flags)
 
     @verify_flags.setter
     def verify_flags(self, value):
-        # CPython parses an unsigned long without a range check: an int, taken modulo 2**64.
-        if not isinstance(value, int):
-            raise TypeError(f"argument must be int, not {'None' if value is None else type(value).__name__}")
-        self._set_verify_flags(value & 0xFFFF_FFFF_FFFF_FFFF)
+        _SSLContext.verify_flags.__set__(self, value)
 
     @property
     def options(self):
-        return Options(self._get_options())
+        return Options(super().options)
 
     @options.setter
     def options(self, value):
-        self._set_options(operator.index(value))
+        _SSLContext.options.__set__(self, value)
 
     @property
     def minimum_version(self):
-        return TLSVersion(self._get_minimum_version())
+        return TLSVersion(super().minimum_version)
 
     @minimum_version.setter
     def minimum_version(self, value):
         if value == TLSVersion.SSLv3:
             # As ssl.py does, even where the assignment then fails.
             self.options &= ~Options.OP_NO_SSLv3
-        self._set_minimum_version(_c_long(value))
+        _SSLContext.minimum_version.__set__(self, value)
 
     @property
     def maximum_version(self):
-        return TLSVersion(self._get_maximum_version())
+        return TLSVersion(super().maximum_version)
 
     @maximum_version.setter
     def maximum_version(self, value):
-        self._set_maximum_version(_c_long(value))
+        _SSLContext.maximum_version.__set__(self, value)
 
     @property
-    def security_level(self):
-        return self._get_security_level()
+    def _msg_callback(self):
+        """A debugging hook called with every TLS protocol message (private, as in CPython)."""
+        inner = super()._msg_callback
+        return getattr(inner, "user_function", inner)
 
-    @security_level.setter
-    def security_level(self, value):
-        raise AttributeError("attribute 'security_level' of '_ssl._SSLContext' objects is not writable")
-
-    @property
-    def sni_callback(self):
-        return self._sni_callback
-
-    @sni_callback.setter
-    def sni_callback(self, callback):
-        if self.protocol == PROTOCOL_TLS_CLIENT:
-            raise ValueError("sni_callback cannot be set on TLS_CLIENT context")
-        # As in CPython, the old callback goes first: a refused one leaves none set.
-        self._set_sni_callback(None)
-        self._sni_callback = None
-        self._set_sni_callback(callback)
-        self._sni_callback = callback
+    @_msg_callback.setter
+    def _msg_callback(self, callback):
+        if callback is None:
+            _SSLContext._msg_callback.__set__(self, None)
+            return
+        if not callable(callback):
+            raise TypeError(f"{callback} is not callable.")
+        inner = _message_callback_adapter(callback)
+        inner.user_function = callback
+        _SSLContext._msg_callback.__set__(self, inner)
 
     def set_psk_client_callback(self, callback):
         """TLS-PSK on the client side (CPython 3.13's, on every version): ``callback(hint)``
@@ -336,16 +234,24 @@ def _message_callback_adapter(callback):
     return inner
 
 
+def _current_context_class():
+    """The package's ``SSLContext`` as it is now. ssl.py's functions look ``SSLContext`` up in
+    their module when called, so a library that replaces ``ssl.SSLContext`` with a subclass
+    (gevent's monkey-patching) gets its class from ``create_default_context()`` too."""
+    package = sys.modules.get(__package__)
+    return SSLContext if package is None else package.SSLContext
+
+
 def create_default_context(purpose=Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):
     """A client (or, for CLIENT_AUTH, server) context with CPython's secure defaults."""
     if not isinstance(purpose, _ASN1Object):
         raise TypeError(purpose)
     if purpose == Purpose.SERVER_AUTH:
-        context = SSLContext(PROTOCOL_TLS_CLIENT)
+        context = _current_context_class()(PROTOCOL_TLS_CLIENT)
         context.verify_mode = CERT_REQUIRED
         context.check_hostname = True
     elif purpose == Purpose.CLIENT_AUTH:
-        context = SSLContext(PROTOCOL_TLS_SERVER)
+        context = _current_context_class()(PROTOCOL_TLS_SERVER)
     else:
         raise ValueError(purpose)
     if sys.version_info >= (3, 13):
@@ -367,7 +273,7 @@ def _create_unverified_context(protocol=None, *, cert_reqs=CERT_NONE, check_host
         raise TypeError(purpose)
     if protocol is None:
         protocol = PROTOCOL_TLS_CLIENT if purpose == Purpose.SERVER_AUTH else PROTOCOL_TLS_SERVER
-    context = SSLContext(protocol)
+    context = _current_context_class()(protocol)
     context.check_hostname = check_hostname
     if cert_reqs is not None:
         context.verify_mode = cert_reqs

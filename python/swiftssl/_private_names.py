@@ -1,5 +1,6 @@
 """Private names of CPython 3.11's ``ssl`` that tests and libraries reach for anyway:
-``_inet_paton``, ``RAND_pseudo_bytes`` (deprecated), ``_OPENSSL_API_VERSION``."""
+``_inet_paton``, ``RAND_pseudo_bytes`` (deprecated), ``_OPENSSL_API_VERSION``,
+``_RESTRICTED_SERVER_CIPHERS``, ``_SSLv2_IF_EXISTS``, ``_sslcopydoc``."""
 
 import socket as _socket
 import warnings as _warnings
@@ -31,3 +32,19 @@ def RAND_pseudo_bytes(n):
     """Deprecated: ``(RAND_bytes(n), True)``; OpenSSL 3's generator is always cryptographic."""
     _warnings.warn("ssl.RAND_pseudo_bytes() is deprecated", DeprecationWarning, stacklevel=2)
     return _swiftssl.RAND_bytes(n), _swiftssl.RAND_status() == 1
+
+
+# CPython's cipher string for servers (ssl.py keeps it, unused since 3.10).
+_RESTRICTED_SERVER_CIPHERS = (
+    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM")
+
+# PROTOCOL_SSLv2 where OpenSSL has it: never, with OpenSSL 3.
+_SSLv2_IF_EXISTS = None
+
+
+def _sslcopydoc(func):
+    """Copies the docstring of the ``SSLObject`` method of the same name (as ssl.py does for
+    SSLSocket's methods)."""
+    from ._socket import SSLObject
+    func.__doc__ = getattr(SSLObject, func.__name__).__doc__
+    return func

@@ -14,7 +14,7 @@ from ._errors import (  # noqa: F401 - re-exported names
     SSLEOFError, SSLCertVerificationError,
 )
 
-_SSLContext = _swiftssl._SSLContext
+from ._context_base import _SSLContext  # noqa: E402 - ssl.SSLContext's base, as in CPython
 _SSLSocket = _swiftssl._SSLSocket
 MemoryBIO = _swiftssl.MemoryBIO
 SSLSession = _swiftssl.SSLSession

@@ -60,7 +60,9 @@ def test_underscore_ssl_stand_in_has_the_integers_test_ssl_reads():
                  "HOSTFLAG_NEVER_CHECK_SUBJECT", "HAS_SNI", "OPENSSL_VERSION_INFO"):
         assert getattr(swift_underscore_ssl, name) == getattr(stdlib_ssl._ssl, name), name
     assert swiftssl._ssl is swift_underscore_ssl
-    assert swift_underscore_ssl._SSLContext is swiftssl._swiftssl._SSLContext
+    # As in CPython, _ssl._SSLContext is what ssl.SSLContext is built on.
+    assert stdlib_ssl.SSLContext.__bases__ == (stdlib_ssl._ssl._SSLContext,)
+    assert swiftssl.SSLContext.__bases__ == (swift_underscore_ssl._SSLContext,)
     assert swift_underscore_ssl.SSLError is swiftssl.SSLError
     with pytest.raises(TypeError):
         swift_underscore_ssl.SSLSession()

@@ -1,0 +1,108 @@
+"""What CPython's ``SSLContext._wrap_socket()`` returns (an ``_ssl._SSLSocket``), for code that
+builds its own socket class on it instead of using ``SSLSocket``: gevent's and eventlet's
+cooperative sockets, which wait on their own event loop whenever a call raises
+``SSLWantReadError`` or ``SSLWantWriteError``.
+
+Each call takes the timeout the socket has at that moment, as CPython's does (``None`` blocks,
+``0.0`` never waits, a number waits that long); the TLS work is the native connection's.
+"""
+
+from ._session import SSLSession, _set_session, _channel_binding
+
+
+class _SocketConnection:
+    """TLS over `sock` (any ``socket.socket``), in the shape of CPython's ``_ssl._SSLSocket``."""
+
+    __slots__ = ("_sock", "_native", "_owner", "_context", "server_side", "server_hostname",
+                 "__weakref__")
+
+    def __init__(self, context, sock, server_side, server_hostname, owner, session):
+        self._sock = sock
+        self._owner = owner
+        self._context = context
+        self.server_side = bool(server_side)
+        self.server_hostname = server_hostname
+        # Callbacks (SNI, the message callback) are handed the owner, or the socket without one.
+        self._native = context._wrap_fd(sock.fileno(), server_side, server_hostname,
+                                        sock if owner is None else owner)
+        if session is not None:
+            _set_session(self._native, session)
+
+    @property
+    def context(self):
+        return self._context
+
+    @context.setter
+    def context(self, context):
+        self._native._set_context(context)
+        self._context = context
+
+    @property
+    def owner(self):
+        return self._owner
+
+    @owner.setter
+    def owner(self, owner):
+        self._owner = owner
+        self._native._set_owner(self._sock if owner is None else owner)
+
+    @property
+    def session(self):
+        return SSLSession._wrap(self._native._get_session())
+
+    @session.setter
+    def session(self, session):
+        _set_session(self._native, session)
+
+    @property
+    def session_reused(self):
+        return self._native._session_reused()
+
+    def do_handshake(self):
+        self._native.do_handshake(self._sock.gettimeout())
+
+    def read(self, size=1024, buffer=None):
+        return self._native.read(size, buffer, self._sock.gettimeout())
+
+    def write(self, data):
+        return self._native.write(data, self._sock.gettimeout())
+
+    def pending(self):
+        return self._native.pending()
+
+    def shutdown(self):
+        """Sends close_notify and waits for the peer's; returns the socket, as CPython's does."""
+        self._native.shutdown(self._sock.gettimeout())
+        return self._sock
+
+    def getpeercert(self, der=False):
+        return self._native.getpeercert(der)
+
+    def get_verified_chain(self):
+        """The verified chain as ``_ssl.Certificate`` objects, leaf first, or None."""
+        return self._native.get_verified_chain()
+
+    def get_unverified_chain(self):
+        """The chain the peer sent as ``_ssl.Certificate`` objects, leaf first, or None."""
+        return self._native.get_unverified_chain()
+
+    def get_channel_binding(self, cb_type="tls-unique"):
+        return _channel_binding(self._native, cb_type)
+
+    def cipher(self):
+        return self._native.cipher()
+
+    def shared_ciphers(self):
+        return self._native.shared_ciphers()
+
+    def version(self):
+        return self._native.version()
+
+    def selected_alpn_protocol(self):
+        return self._native.selected_alpn_protocol()
+
+    def compression(self):
+        return None
+
+    def verify_client_post_handshake(self):
+        self._native.verify_client_post_handshake()
