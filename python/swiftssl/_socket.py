@@ -5,6 +5,7 @@ does at the socket level: lifecycle, connected checks, flags, and the socket tim
 each native call so that timeouts and non-blocking mode behave like a plain socket's.
 """
 
+import _socket as _c_socket
 import errno as _errno
 import io as _io
 import socket as _socket
@@ -16,6 +17,13 @@ from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
 from ._session import SSLSession, _set_session, _channel_binding
 from ._certificate_object import _der_list
 from ._context import _encode_hostname
+
+
+# The timeout TLS calls wait with: the socket's own, as CPython's _ssl reads it (sock_timeout),
+# whatever a subclass's gettimeout() says. eventlet's green SSLSocket keeps its timeout in
+# Python and makes the socket itself non-blocking, so that a call that would wait raises
+# SSLWantReadError for its hub to wait on.
+_socket_timeout = _c_socket.socket.gettimeout
 
 
 class SSLSocket(_socket.socket):
@@ -46,7 +54,9 @@ class SSLSocket(_socket.socket):
 
         timeout = sock.gettimeout()
         self = cls.__new__(cls, sock.family, sock.type, sock.proto, fileno=sock.fileno())
-        _socket.socket.__init__(self, sock.family, sock.type, sock.proto, fileno=sock.fileno())
+        # The socket class SSLSocket was made from, not socket.socket as it is now (eventlet
+        # replaces that with its green socket), as ssl.py's super() call does.
+        super(SSLSocket, self).__init__(sock.family, sock.type, sock.proto, fileno=sock.fileno())
         sock.detach()
         try:
             self._context = context
@@ -146,7 +156,7 @@ class SSLSocket(_socket.socket):
 
     def do_handshake(self, block=False):
         self._check_connected()
-        timeout = self.gettimeout()
+        timeout = _socket_timeout(self)
         if timeout == 0.0 and block:
             timeout = None
         self._sslobj.do_handshake(timeout)
@@ -155,7 +165,7 @@ class SSLSocket(_socket.socket):
         if self._sslobj is None:
             raise ValueError("Read on closed or unwrapped SSL socket.")
         try:
-            return self._sslobj.read(len, buffer, self.gettimeout())
+            return self._sslobj.read(len, buffer, _socket_timeout(self))
         except SSLError as error:
             if error.args[0] == SSL_ERROR_EOF and self.suppress_ragged_eofs:
                 return 0 if buffer is not None else b""
@@ -164,7 +174,7 @@ class SSLSocket(_socket.socket):
     def write(self, data):
         if self._sslobj is None:
             raise ValueError("Write on closed or unwrapped SSL socket.")
-        return self._sslobj.write(data, self.gettimeout())
+        return self._sslobj.write(data, _socket_timeout(self))
 
     def getpeercert(self, binary_form=False):
         self._check_connected()
@@ -230,7 +240,7 @@ class SSLSocket(_socket.socket):
         start = file.seek(offset) if offset else file.tell()
         progress = [0]
         try:
-            self._sslobj.send_file(file.fileno(), start, count, self.gettimeout(), progress)
+            self._sslobj.send_file(file.fileno(), start, count, _socket_timeout(self), progress)
             return progress[0]
         finally:
             if progress[0] > 0:
@@ -245,7 +255,7 @@ class SSLSocket(_socket.socket):
         if self._sslobj is None:
             return super().send(data, flags)
         self._refuse_flags(flags, "send")
-        return self._sslobj.write(data, self.gettimeout())
+        return self._sslobj.write(data, _socket_timeout(self))
 
     def sendall(self, data, flags=0):
         if self._sslobj is None:
@@ -253,7 +263,7 @@ class SSLSocket(_socket.socket):
         self._refuse_flags(flags, "sendall")
         # The whole loop runs natively (one call, the GIL released once); same errors as
         # memoryview(data).cast("B") for what is not a contiguous bytes-like object.
-        self._sslobj.write_all(data, self.gettimeout())
+        self._sslobj.write_all(data, _socket_timeout(self))
 
     def recv(self, buflen=1024, flags=0):
         if self._sslobj is None:
@@ -313,7 +323,7 @@ class SSLSocket(_socket.socket):
         """Ends TLS with close_notify both ways; the socket then carries plaintext."""
         if self._sslobj is None:
             raise ValueError("No SSL wrapper around " + str(self))
-        self._sslobj.shutdown(self.gettimeout())
+        self._sslobj.shutdown(_socket_timeout(self))
         self._sslobj = None
         return self
 

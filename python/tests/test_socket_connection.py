@@ -1,7 +1,8 @@
 """``SSLContext._wrap_socket`` (python/swiftssl/_socket_connection.py) and the rest of what
-socket classes of their own rely on: gevent's and eventlet's cooperative sockets subclass
-``ssl.SSLContext`` and build on ``_wrap_socket``, the ``_ssl._SSLContext`` layer and module
-names ssl.py only has because it imports them (``ssl._ssl``, ``ssl.create_connection``).
+socket classes of their own rely on: gevent's cooperative sockets subclass ``ssl.SSLContext``
+and build on ``_wrap_socket``, the ``_ssl._SSLContext`` layer and module names ssl.py only has
+because it imports them (``ssl._ssl``, ``ssl.create_connection``); eventlet's subclass
+``ssl.SSLSocket`` and keep their own timeout in Python over a non-blocking socket.
 """
 
 import socket
@@ -159,3 +160,71 @@ def test_gevent_monkey_patched_sockets_run_on_swiftssl(server_cert, root_ca):
     """, **pki_environment(server_cert, root_ca))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "20 greenlets served"
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_tls_calls_wait_by_the_socket_timeout_not_an_overridden_gettimeout(module, root_ca,
+                                                                            socket_pair_with_server):
+    """eventlet's green SSLSocket overrides gettimeout() (its own timeout, for its hub) and makes
+    the socket itself non-blocking: as CPython's _ssl reads the socket's own timeout, a read
+    with nothing to read raises SSLWantReadError at once instead of waiting."""
+    class OwnTimeout(module.SSLSocket):
+        def gettimeout(self):
+            return 5.0
+
+    context = module.create_default_context(cadata=root_ca.cert_pem.decode())
+    context.sslsocket_class = OwnTimeout
+    tls = context.wrap_socket(socket_pair_with_server, server_hostname="localhost")
+    socket.socket.settimeout(tls, 0.0)
+    with pytest.raises(module.SSLWantReadError):
+        tls.recv(10)
+    socket.socket.settimeout(tls, 10)
+    tls.sendall(b"x")
+    assert tls.recv(10) == b"x"
+    tls.unwrap()
+
+
+def test_eventlet_green_sockets_run_on_swiftssl(server_cert, root_ca):
+    """eventlet's GreenSSLSocket (a subclass of ssl.SSLSocket) over swiftssl: a green server and
+    twenty green clients in one thread."""
+    pytest.importorskip("eventlet")
+    result = run_child("""
+        import os, warnings
+        warnings.simplefilter("ignore")  # eventlet's deprecation notice
+        import swiftssl
+        swiftssl.install()
+        import eventlet
+        eventlet.monkey_patch()
+        import ssl
+
+        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_context.load_cert_chain(os.environ["CHAIN_PEM"], os.environ["KEY_PEM"].encode())
+        client_context = ssl.create_default_context(cadata=os.environ["ROOT_PEM"])
+        listener = eventlet.listen(("127.0.0.1", 0))
+
+        def handle(connection):
+            tls = server_context.wrap_socket(connection, server_side=True)
+            tls.sendall(b"echo " + tls.recv(100))
+            tls.close()
+
+        def serve():
+            while True:
+                connection, _ = listener.accept()
+                eventlet.spawn(handle, connection)
+
+        def client(number):
+            tls = client_context.wrap_socket(eventlet.connect(listener.getsockname()),
+                                             server_hostname="localhost")
+            tls.sendall(b"%d" % number)
+            reply = tls.recv(100), type(tls).__module__
+            tls.close()
+            return reply
+
+        eventlet.spawn(serve)
+        with eventlet.Timeout(30):
+            replies = list(eventlet.GreenPool().imap(client, range(20)))
+        assert replies == [(b"echo %d" % n, "eventlet.green.ssl") for n in range(20)], replies
+        print("20 green clients served")
+    """, **pki_environment(server_cert, root_ca))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "20 green clients served"
