@@ -1,13 +1,18 @@
 """What CPython's ``SSLContext._wrap_socket()`` returns (an ``_ssl._SSLSocket``), for code that
-builds its own socket class on it instead of using ``SSLSocket``: gevent's and eventlet's
-cooperative sockets, which wait on their own event loop whenever a call raises
-``SSLWantReadError`` or ``SSLWantWriteError``.
+builds its own socket class on it instead of using ``SSLSocket``: gevent's cooperative sockets,
+which wait on their own event loop whenever a call raises ``SSLWantReadError`` or
+``SSLWantWriteError``.
 
-Each call takes the timeout the socket has at that moment, as CPython's does (``None`` blocks,
+Each call takes the socket's own timeout at that moment, as CPython's reads it (``None`` blocks,
 ``0.0`` never waits, a number waits that long); the TLS work is the native connection's.
 """
 
+import _socket as _c_socket
+
 from ._session import SSLSession, _set_session, _channel_binding
+
+# The socket's own timeout, whatever a subclass's gettimeout() says (as in _socket.py).
+_socket_timeout = _c_socket.socket.gettimeout
 
 
 class _SocketConnection:
@@ -59,20 +64,20 @@ class _SocketConnection:
         return self._native._session_reused()
 
     def do_handshake(self):
-        self._native.do_handshake(self._sock.gettimeout())
+        self._native.do_handshake(_socket_timeout(self._sock))
 
     def read(self, size=1024, buffer=None):
-        return self._native.read(size, buffer, self._sock.gettimeout())
+        return self._native.read(size, buffer, _socket_timeout(self._sock))
 
     def write(self, data):
-        return self._native.write(data, self._sock.gettimeout())
+        return self._native.write(data, _socket_timeout(self._sock))
 
     def pending(self):
         return self._native.pending()
 
     def shutdown(self):
         """Sends close_notify and waits for the peer's; returns the socket, as CPython's does."""
-        self._native.shutdown(self._sock.gettimeout())
+        self._native.shutdown(_socket_timeout(self._sock))
         return self._sock
 
     def getpeercert(self, der=False):
