@@ -1,7 +1,9 @@
 """urllib3 and requests, the HTTP clients most Python programs use, over swiftssl: with a swiftssl
 context passed in, and unmodified under ``swiftssl.install()`` (where urllib3 builds its own
 context from ``import ssl``). Also urllib3's TLS-in-TLS through an HTTPS proxy, which runs the
-inner connection over ``SSLContext.wrap_bio`` with the stdlib's MemoryBIO objects.
+inner connection over ``SSLContext.wrap_bio`` with the stdlib's MemoryBIO objects; and, under
+``install()``, the event-loop libraries: a tornado HTTPS server (its own IOLoop over non-blocking
+``SSLSocket``s) with httpx, tornado, aiohttp and websockets clients.
 
 The servers are swiftssl servers on loopback with certificates from ``tls_support`` (an EC P-256
 PKI made at test time); the server's key is given as a file-like object, never a path.
@@ -197,3 +199,97 @@ def test_unmodified_requests_and_urllib3_under_install(https_port, proxy_port, r
                              certfile, keyfile], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["swiftssl", "client=client.example", "tunnelled", "swiftssl._errors.SSLCertVerificationError"]
+
+
+def test_event_loop_libraries_under_install(server_cert, root_ca):
+    """What asyncio and tornado programs use, unmodified under ``swiftssl.install()`` (httpx and
+    aiohttp check ``isinstance(context, ssl.SSLContext)`` against the ``ssl`` they imported): a
+    tornado HTTPS server answering httpx (sync: a GET and a 300 KB POST; async: ten GETs at once),
+    tornado's and aiohttp's clients; a websockets server and client, asyncio and threaded."""
+    for name in ("tornado", "httpx", "aiohttp", "websockets"):
+        pytest.importorskip(name)
+    from child_support import pki_environment, run_child
+    result = run_child("""
+        import asyncio, os, threading
+        import swiftssl
+        swiftssl.install()
+        import ssl
+        import aiohttp, httpx, tornado.httpclient, tornado.httpserver, tornado.netutil, tornado.web
+        import websockets.asyncio.client, websockets.asyncio.server
+        import websockets.sync.client, websockets.sync.server
+
+        def server_context():
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(os.environ["CHAIN_PEM"], os.environ["KEY_PEM"].encode())
+            return context
+
+        def client_context():
+            return ssl.create_default_context(cadata=os.environ["ROOT_PEM"])
+
+        class Handler(tornado.web.RequestHandler):
+            def get(self):
+                self.write(b"x" * 100000)
+
+            def post(self):
+                self.write(b"got %d" % len(self.request.body))
+
+        listening = threading.Event()
+        port = []
+
+        def tornado_server():
+            async def main():
+                sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+                server = tornado.httpserver.HTTPServer(tornado.web.Application([("/", Handler)]),
+                                                      ssl_options=server_context())
+                server.add_sockets(sockets)
+                port.append(sockets[0].getsockname()[1])
+                listening.set()
+                await asyncio.Event().wait()
+            asyncio.run(main())
+
+        threading.Thread(target=tornado_server, daemon=True).start()
+        assert listening.wait(10)
+        url = f"https://localhost:{port[0]}/"
+        answers = []
+        with httpx.Client(verify=client_context()) as client:
+            answers.append(len(client.get(url).content))
+            answers.append(client.post(url, content=b"y" * 300000).text)
+
+        async def clients():
+            async with httpx.AsyncClient(verify=client_context()) as client:
+                replies = await asyncio.gather(*[client.get(url) for _ in range(10)])
+                answers.append({len(reply.content) for reply in replies})
+            reply = await tornado.httpclient.AsyncHTTPClient().fetch(url, ssl_options=client_context())
+            answers.append(len(reply.body))
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url, ssl=client_context()) as reply:
+                    answers.append(len(await reply.read()))
+
+            async def echo(connection):
+                async for message in connection:
+                    await connection.send(message)
+
+            async with websockets.asyncio.server.serve(echo, "127.0.0.1", 0, ssl=server_context()) as server:
+                address = f"wss://localhost:{server.sockets[0].getsockname()[1]}"
+                async with websockets.asyncio.client.connect(address, ssl=client_context()) as connection:
+                    await connection.send("hi" * 10000)
+                    answers.append(len(await connection.recv()))
+
+        asyncio.run(asyncio.wait_for(clients(), 60))
+
+        def sync_echo(connection):
+            for message in connection:
+                connection.send(message)
+
+        server = websockets.sync.server.serve(sync_echo, "127.0.0.1", 0, ssl=server_context())
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        address = f"wss://localhost:{server.socket.getsockname()[1]}"
+        with websockets.sync.client.connect(address, ssl=client_context()) as connection:
+            connection.send(b"z" * 200000)
+            answers.append(len(connection.recv()))
+        server.shutdown()
+        print(ssl.__name__, *answers)
+    """, timeout=120, **pki_environment(server_cert, root_ca))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["swiftssl", "100000", "got", "300000", "{100000}", "100000",
+                                     "100000", "20000", "200000"]
