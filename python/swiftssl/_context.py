@@ -69,7 +69,7 @@ class SSLContext(_SSLContext):
 
     def _wrap_socket(self, sock, server_side, server_hostname=None, *, owner=None, session=None):
         """CPython's ``_SSLContext._wrap_socket``: the bare TLS connection over `sock` (an
-        ``_ssl._SSLSocket``), for socket classes of their own (gevent's, eventlet's)."""
+        ``_ssl._SSLSocket``), for socket classes of their own (gevent's)."""
         return _SocketConnection(self, sock, server_side, server_hostname, owner, session)
 
     # -- credentials ----------------------------------------------------------------------

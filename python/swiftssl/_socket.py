@@ -5,7 +5,6 @@ does at the socket level: lifecycle, connected checks, flags, and the socket tim
 each native call so that timeouts and non-blocking mode behave like a plain socket's.
 """
 
-import _socket as _c_socket
 import errno as _errno
 import io as _io
 import socket as _socket
@@ -17,13 +16,7 @@ from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
 from ._session import SSLSession, _set_session, _channel_binding
 from ._certificate_object import _der_list
 from ._context import _encode_hostname
-
-
-# The timeout TLS calls wait with: the socket's own, as CPython's _ssl reads it (sock_timeout),
-# whatever a subclass's gettimeout() says. eventlet's green SSLSocket keeps its timeout in
-# Python and makes the socket itself non-blocking, so that a call that would wait raises
-# SSLWantReadError for its hub to wait on.
-_socket_timeout = _c_socket.socket.gettimeout
+from ._socket_connection import _socket_timeout
 
 
 class SSLSocket(_socket.socket):

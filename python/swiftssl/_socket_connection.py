@@ -11,7 +11,10 @@ import _socket as _c_socket
 
 from ._session import SSLSession, _set_session, _channel_binding
 
-# The socket's own timeout, whatever a subclass's gettimeout() says (as in _socket.py).
+# The timeout TLS calls wait with, here and in SSLSocket: the socket's own, as CPython's _ssl
+# reads it (sock_timeout), whatever a subclass's gettimeout() says. eventlet's green SSLSocket
+# keeps its timeout in Python and makes the socket itself non-blocking, so that a call that would
+# wait raises SSLWantReadError for its hub to wait on.
 _socket_timeout = _c_socket.socket.gettimeout
 
 
