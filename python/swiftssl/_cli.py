@@ -14,6 +14,7 @@ import threading
 
 import swiftssl
 from swiftssl import _swiftssl
+from swiftssl._certificate_object import ENCODING_DER
 
 PROGRAM = "python -m swiftssl"
 
@@ -210,14 +211,14 @@ def _report_connection(arguments, tls, where, server_name):
 
 
 def _verified_chain_lines(tls):
-    """The chain OpenSSL built, leaf first (3.13's ``get_verified_chain()``, list of DER), where
-    swiftssl's SSLSocket offers it; nothing when it does not or nothing was verified."""
-    get_verified_chain = getattr(tls, "get_verified_chain", None)
-    chain = get_verified_chain() if get_verified_chain else None
+    """The chain OpenSSL built, leaf first (the connection's ``get_verified_chain()``, which every
+    version has; SSLSocket's own is 3.13's); nothing when nothing was verified."""
+    chain = tls._sslobj.get_verified_chain()
     if not chain:
         return []
     lines = ["verified chain:"]
-    for depth, der in enumerate(chain):
+    for depth, certificate in enumerate(chain):
+        der = certificate.public_bytes(ENCODING_DER)
         cert = _decode_certificate(swiftssl.DER_cert_to_PEM_cert(der).encode("ascii"))
         lines.append(f"  {depth}: {_name_text(cert.get('subject', ()))}")
     return lines

@@ -201,13 +201,17 @@ class SSLSocket(_socket.socket):
     def pending(self):
         return 0 if self._sslobj is None else self._sslobj.pending()
 
-    def get_verified_chain(self):
-        """The peer's verified chain as DER bytes, leaf first ([] without one), as in 3.13."""
-        return _der_list(None if self._sslobj is None else self._sslobj.get_verified_chain())
+    if _sys.version_info >= (3, 13):
+        # Only where CPython has them: libraries (truststore) take their presence to mean the
+        # 3.13 API, lists of DER bytes, and otherwise use the connection's (``_sslobj``) own,
+        # which return Certificate objects on every version.
+        def get_verified_chain(self):
+            """The peer's verified chain as DER bytes, leaf first ([] without one)."""
+            return _der_list(None if self._sslobj is None else self._sslobj.get_verified_chain())
 
-    def get_unverified_chain(self):
-        """The chain the peer sent, as DER bytes, leaf first ([] without one), as in 3.13."""
-        return _der_list(None if self._sslobj is None else self._sslobj.get_unverified_chain())
+        def get_unverified_chain(self):
+            """The chain the peer sent, as DER bytes, leaf first ([] without one)."""
+            return _der_list(None if self._sslobj is None else self._sslobj.get_unverified_chain())
 
     def get_channel_binding(self, cb_type="tls-unique"):
         if self._sslobj is not None:
@@ -470,13 +474,15 @@ class SSLObject:
     def unwrap(self):
         return self._relayed(self._sslobj.shutdown, 0.0)
 
-    def get_verified_chain(self):
-        """The peer's verified chain as DER bytes, leaf first ([] without one), as in 3.13."""
-        return _der_list(self._sslobj.get_verified_chain())
+    if _sys.version_info >= (3, 13):
+        # Only where CPython has them, as on SSLSocket.
+        def get_verified_chain(self):
+            """The peer's verified chain as DER bytes, leaf first ([] without one)."""
+            return _der_list(self._sslobj.get_verified_chain())
 
-    def get_unverified_chain(self):
-        """The chain the peer sent, as DER bytes, leaf first ([] without one), as in 3.13."""
-        return _der_list(self._sslobj.get_unverified_chain())
+        def get_unverified_chain(self):
+            """The chain the peer sent, as DER bytes, leaf first ([] without one)."""
+            return _der_list(self._sslobj.get_unverified_chain())
 
     def get_channel_binding(self, cb_type="tls-unique"):
         return _channel_binding(self._sslobj, cb_type)

@@ -13,13 +13,14 @@ import swiftssl
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
 
 
-def run_child(program, *, timeout=60, **environment):
+def run_child(program, *, timeout=60, cwd=None, **environment):
     """`program` (dedented) under this interpreter with this swiftssl first on its path and
-    `environment` added to ours; the CompletedProcess, text output captured."""
+    `environment` added to ours, in directory `cwd` (ours if None); the CompletedProcess, text
+    output captured."""
     env = dict(os.environ, **environment)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-c", textwrap.dedent(program)], capture_output=True,
-                          text=True, env=env, timeout=timeout)
+                          text=True, env=env, timeout=timeout, cwd=cwd)
 
 
 def pki_environment(server_cert, root_ca):

@@ -290,8 +290,6 @@ def test_connect_bad_options_are_one_line_errors(tmp_path, arguments, message):
     assert result.stderr.strip() == f"swiftssl connect: error: {message.format(missing=missing)}"
 
 
-@pytest.mark.skipif(not hasattr(swiftssl.SSLSocket, "get_verified_chain"),
-                    reason="swiftssl's SSLSocket has no get_verified_chain() yet")
 def test_connect_lists_the_verified_chain(pem_files):
     server = Server("--cert", pem_files["chained_combined"])
     result = run("connect", f"127.0.0.1:{server.port}", "--cafile", pem_files["ca"],

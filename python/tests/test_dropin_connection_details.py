@@ -75,7 +75,9 @@ def test_verified_and_unverified_chains(chained_cert, root_ca, tmp_path):
         with client_context.wrap_socket(server.connect(), server_hostname="localhost") as tls:
             verified = tls._sslobj.get_verified_chain()
             sent = tls._sslobj.get_unverified_chain()
-            assert tls.get_verified_chain() == [c.public_bytes(swiftssl._ssl.ENCODING_DER) for c in verified]
+            if hasattr(stdlib_ssl.SSLSocket, "get_verified_chain"):  # 3.13's public getters
+                assert tls.get_verified_chain() == [c.public_bytes(swiftssl._ssl.ENCODING_DER) for c in verified]
+                assert tls.get_unverified_chain() == [c.public_bytes(swiftssl._ssl.ENCODING_DER) for c in sent]
     leaf, intermediate, root = verified
     assert sent == [leaf, intermediate]
     assert leaf.public_bytes(swiftssl._ssl.ENCODING_DER) == chained_cert.der
@@ -115,3 +117,16 @@ def test_sendfile_goes_through_tls(root_ca, tmp_path, stdlib_server):
     assert server.errors == []
     assert len(server.results[0]) == len(payload)
     assert server.results[0] == payload
+
+
+@pytest.mark.parametrize("name", ["SSLSocket", "SSLObject"])
+def test_connection_classes_have_no_public_method_this_pythons_stdlib_lacks(name):
+    """Libraries tell versions apart by what the classes have (truststore takes a
+    ``get_unverified_chain`` on SSLSocket to mean 3.13's, returning DER bytes): swiftssl's have
+    exactly the stdlib's public methods, so 3.13's chain getters only on 3.13 and later."""
+    ours, theirs = getattr(swiftssl, name), getattr(stdlib_ssl, name)
+    public = {attribute for attribute in dir(ours) if not attribute.startswith("_")
+              and callable(getattr(ours, attribute))}
+    assert public - set(dir(theirs)) == set()
+    assert public >= {attribute for attribute in dir(theirs) if not attribute.startswith("_")
+                      and callable(getattr(theirs, attribute))}

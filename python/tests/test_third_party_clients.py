@@ -293,3 +293,91 @@ def test_event_loop_libraries_under_install(server_cert, root_ca):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["swiftssl", "100000", "got", "300000", "{100000}", "100000",
                                      "100000", "20000", "200000"]
+
+
+def test_truststore_under_install(server_cert, root_ca, tmp_path):
+    """truststore (pip's trust store) verifies with the system's roots itself after the handshake,
+    through the chain getter it finds by ``hasattr``: SSLSocket's and SSLObject's (DER bytes) on
+    3.13, the connection's (Certificate objects) before. Found failing: swiftssl had 3.13's getters
+    on every version, and truststore called ``public_bytes`` on bytes."""
+    pytest.importorskip("truststore")
+    from child_support import pki_environment, run_child
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(root_ca.cert_pem)
+    result = run_child("""
+        import os, socket, threading
+        import swiftssl
+        swiftssl.install()
+        import ssl, truststore
+
+        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_context.load_cert_chain(os.environ["CHAIN_PEM"], os.environ["KEY_PEM"].encode())
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def serve():
+            while True:
+                raw, _ = listener.accept()
+                try:
+                    with server_context.wrap_socket(raw, server_side=True) as tls:
+                        tls.sendall(tls.recv(100))
+                except (ssl.SSLError, OSError):
+                    pass
+
+        threading.Thread(target=serve, daemon=True).start()
+        address = listener.getsockname()
+        answers = []
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        with context.wrap_socket(socket.create_connection(address), server_hostname="localhost") as tls:
+            tls.sendall(b"socket")
+            answers.append(tls.recv(100).decode())
+        try:
+            context.wrap_socket(socket.create_connection(address), server_hostname="elsewhere.example")
+        except ssl.SSLCertVerificationError as error:
+            answers.append(type(error).__module__)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+        with socket.create_connection(address) as raw:
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    raw.sendall(outgoing.read())
+                    incoming.write(raw.recv(65536))
+            tls.write(b"bio")
+            raw.sendall(outgoing.read())
+            while True:
+                try:
+                    answers.append(tls.read(100).decode())
+                    break
+                except ssl.SSLWantReadError:
+                    incoming.write(raw.recv(65536))
+        print(ssl.__name__, *answers)
+    """, SSL_CERT_FILE=str(roots), SSL_CERT_DIR=str(tmp_path), **pki_environment(server_cert, root_ca))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["swiftssl", "socket", "swiftssl._errors", "bio"]
+
+
+def test_trios_own_tls_tests_under_install(tmp_path):
+    """trio's test_ssl.py (shipped in its wheel) with swiftssl as ``ssl``: its SSLStream over
+    ``wrap_bio`` against in-memory and real peers, including TLS 1.2 renegotiations a pyOpenSSL
+    server starts in the middle of full-duplex traffic, and its slow tests. All pass on stdlib ssl
+    and on swiftssl; this guards that."""
+    for name in ("trio", "OpenSSL", "trustme"):
+        pytest.importorskip(name)
+    from child_support import run_child
+    result = run_child("""
+        import sys
+        import swiftssl
+        swiftssl.install()
+        import pytest
+        status = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "trio._tests.pytest_plugin", "--run-slow",
+                              "--pyargs", "trio._tests.test_ssl", "trio._tests.test_highlevel_ssl_helpers"])
+        print("trio's ssl:", sys.modules["trio._tests.test_ssl"].ssl.__name__)
+        sys.exit(status)
+    """, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    *_, summary, used = result.stdout.strip().splitlines()
+    assert used == "trio's ssl: swiftssl"
+    assert " failed" not in summary and " passed" in summary, summary
+    assert int(summary.split(" passed")[0].split()[-1]) >= 60, summary

@@ -11,6 +11,7 @@ import io
 import pathlib
 import socket
 import ssl
+import sys
 import urllib.request
 from typing import Any, assert_type
 
@@ -50,7 +51,10 @@ def connection(context: swiftssl.SSLContext) -> None:
             assert_type(tls, swiftssl.SSLSocket)
             assert_type(tls.version(), str | None)
             assert_type(tls.getpeercert(binary_form=True), bytes | None)
-            assert_type(tls.get_verified_chain(), list[bytes])
+            if sys.version_info >= (3, 13):
+                assert_type(tls.get_verified_chain(), list[bytes])
+            else:
+                tls.get_verified_chain()  # type: ignore[attr-defined]
             cipher = tls.cipher()
             if cipher is not None:
                 name, protocol, bits = cipher
