@@ -72,8 +72,8 @@ _LAZY_PRIVATE = frozenset((
     "_SSLMethod", "_PROTOCOL_NAMES", "_DEFAULT_CIPHERS", "_ASN1Object", "_txt2obj", "_nid2obj",
     "_TLSContentType", "_TLSAlertType", "_TLSMessageType", "_create_unverified_context",
     "_create_stdlib_context", "_create_default_https_context", "_inet_paton", "_OPENSSL_API_VERSION",
-    "_errors", "_constants", "_purpose", "_tls_records", "_context", "_socket", "_session",
-    "_certificate_object", "_private_names", "_legacy", "_certificates",
+    "_errors", "_constants", "_purpose", "_tls_records", "_context", "_socket", "_sslobject",
+    "_session", "_certificate_object", "_private_names", "_legacy", "_certificates",
 ))
 _LAZY = frozenset(__all__).union(_LAZY_PRIVATE)
 

@@ -27,7 +27,8 @@ from ._context import (
     SSLContext, create_default_context, _create_unverified_context, _create_stdlib_context,
     _create_default_https_context,
 )
-from ._socket import SSLSocket, SSLObject
+from ._socket import SSLSocket
+from ._sslobject import SSLObject
 from ._session import SSLSession
 from . import _certificate_object  # noqa: F401 - registers the Certificate class with the core
 from ._private_names import _inet_paton, RAND_pseudo_bytes, _OPENSSL_API_VERSION

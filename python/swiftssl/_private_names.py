@@ -45,6 +45,6 @@ _SSLv2_IF_EXISTS = None
 def _sslcopydoc(func):
     """Copies the docstring of the ``SSLObject`` method of the same name (as ssl.py does for
     SSLSocket's methods)."""
-    from ._socket import SSLObject
+    from ._sslobject import SSLObject
     func.__doc__ = getattr(SSLObject, func.__name__).__doc__
     return func

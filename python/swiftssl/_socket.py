@@ -1,4 +1,4 @@
-"""SSLSocket (a ``socket.socket`` subclass) and SSLObject: adapters over the native connection.
+"""SSLSocket (a ``socket.socket`` subclass): an adapter over the native connection.
 
 All TLS work happens in the native ``_SSLSocket``; this file only does what CPython's ``ssl.py``
 does at the socket level: lifecycle, connected checks, flags, and the socket timeout passed to
@@ -10,7 +10,6 @@ import io as _io
 import socket as _socket
 import sys as _sys
 
-from . import _swiftssl
 from ._errors import SSLError
 from ._constants import SSL_ERROR_EOF, CHANNEL_BINDING_TYPES
 from ._session import SSLSession, _set_session, _channel_binding
@@ -364,166 +363,6 @@ class SSLSocket(_socket.socket):
             connection, do_handshake_on_connect=self.do_handshake_on_connect,
             suppress_ragged_eofs=self.suppress_ragged_eofs, server_side=True)
         return connection, address
-
-
-class SSLObject:
-    """TLS over two MemoryBIOs, for callers that move the bytes themselves (asyncio)."""
-
-    # One per asyncio TLS connection: its own attributes are slots; the __dict__ and weakref
-    # slots keep what CPython's (a plain class) allows, attributes a program adds included.
-    __slots__ = ("_context", "_bridge", "_sslobj", "_server_side", "_server_hostname",
-                 "__dict__", "__weakref__")
-
-    def __init__(self, *args, **kwargs):
-        raise TypeError(
-            f"{self.__class__.__name__} does not have a public constructor. "
-            "Instances are returned by SSLContext.wrap_bio().")
-
-    @classmethod
-    def _create(cls, incoming, outgoing, server_side=False, server_hostname=None,
-                session=None, context=None):
-        self = cls.__new__(cls)
-        self._context = context
-        self._bridge = None
-        stdlib_bio = getattr(_sys.modules.get("_ssl"), "MemoryBIO", None)
-        if not (isinstance(incoming, _swiftssl.MemoryBIO) and isinstance(outgoing, _swiftssl.MemoryBIO)
-                or type(incoming) is stdlib_bio and type(outgoing) is stdlib_bio):
-            # Another MemoryBIO-like object: relay through ours. (The stdlib's own, which asyncio
-            # makes, are used directly by the native connection.)
-            _require_bio_like(incoming, "incoming", ("read", "eof"))
-            _require_bio_like(outgoing, "outgoing", ("write",))
-            self._bridge = _BIOBridge(incoming, outgoing)
-            incoming, outgoing = self._bridge.incoming, self._bridge.outgoing
-        self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)
-        self._server_side = server_side
-        self._server_hostname = server_hostname
-        if session is not None:
-            _set_session(self._sslobj, session)
-        return self
-
-    @property
-    def context(self):
-        return self._context
-
-    @context.setter
-    def context(self, context):
-        self._sslobj._set_context(context)
-        self._context = context
-
-    @property
-    def server_side(self):
-        return self._server_side
-
-    @property
-    def server_hostname(self):
-        return self._server_hostname
-
-    @property
-    def session(self):
-        """The TLS session of the connection, or None before the handshake."""
-        return SSLSession._wrap(self._sslobj._get_session())
-
-    @session.setter
-    def session(self, session):
-        _set_session(self._sslobj, session)
-
-    @property
-    def session_reused(self):
-        """Whether the handshake resumed the session given as ``session``."""
-        return self._sslobj._session_reused()
-
-    def _relayed(self, operation, *arguments):
-        if self._bridge is None:
-            return operation(*arguments)
-        self._bridge.take_incoming()
-        try:
-            return operation(*arguments)
-        finally:
-            self._bridge.give_outgoing()
-
-    def read(self, len=1024, buffer=None):
-        return self._relayed(self._sslobj.read, len, buffer, 0.0)
-
-    def write(self, data):
-        return self._relayed(self._sslobj.write, data, 0.0)
-
-    def getpeercert(self, binary_form=False):
-        return self._sslobj.getpeercert(binary_form)
-
-    def selected_alpn_protocol(self):
-        return self._sslobj.selected_alpn_protocol()
-
-    def selected_npn_protocol(self):
-        return None
-
-    def cipher(self):
-        return self._sslobj.cipher()
-
-    def shared_ciphers(self):
-        return self._sslobj.shared_ciphers()
-
-    def compression(self):
-        return None
-
-    def pending(self):
-        return self._sslobj.pending()
-
-    def do_handshake(self):
-        self._relayed(self._sslobj.do_handshake, 0.0)
-
-    def unwrap(self):
-        return self._relayed(self._sslobj.shutdown, 0.0)
-
-    if _sys.version_info >= (3, 13):
-        # Only where CPython has them, as on SSLSocket.
-        def get_verified_chain(self):
-            """The peer's verified chain as DER bytes, leaf first ([] without one)."""
-            return _der_list(self._sslobj.get_verified_chain())
-
-        def get_unverified_chain(self):
-            """The chain the peer sent, as DER bytes, leaf first ([] without one)."""
-            return _der_list(self._sslobj.get_unverified_chain())
-
-    def get_channel_binding(self, cb_type="tls-unique"):
-        return _channel_binding(self._sslobj, cb_type)
-
-    def version(self):
-        return self._sslobj.version()
-
-    def verify_client_post_handshake(self):
-        self._sslobj.verify_client_post_handshake()
-
-
-def _require_bio_like(bio, role, methods):
-    """CPython's TypeError for what is not a MemoryBIO, unless it has what the relay uses."""
-    if not all(hasattr(bio, name) for name in methods):
-        kind = "None" if bio is None else type(bio).__name__
-        raise TypeError(f"_wrap_bio() argument '{role}' must be _ssl.MemoryBIO, not {kind}")
-
-
-class _BIOBridge:
-    """Moves bytes between foreign MemoryBIO-like objects (``read``, ``write``, ``write_eof``,
-    ``eof``) and the native ones a connection needs, around each TLS operation."""
-
-    def __init__(self, incoming, outgoing):
-        self.foreign_incoming = incoming
-        self.foreign_outgoing = outgoing
-        self.incoming = _swiftssl.MemoryBIO()
-        self.outgoing = _swiftssl.MemoryBIO()
-        self._eof_relayed = False
-
-    def take_incoming(self):
-        data = self.foreign_incoming.read()
-        if data:
-            self.incoming.write(data)
-        if not self._eof_relayed and self.foreign_incoming.eof:
-            self.incoming.write_eof()
-            self._eof_relayed = True
-
-    def give_outgoing(self):
-        data = self.outgoing.read()
-        if data:
-            self.foreign_outgoing.write(data)
 
 
 def _is_plain_file(file):

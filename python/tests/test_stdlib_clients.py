@@ -180,7 +180,7 @@ def test_asyncio_streamwriter_start_tls_both_sides(authority, tmp_path):
     result = subprocess.run([sys.executable, "-c", START_TLS_PROGRAM, *paths],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["AFTER", "UPGRADE", "swiftssl._socket", "TLSv1.3"]
+    assert result.stdout.split() == ["AFTER", "UPGRADE", "swiftssl._sslobject", "TLSv1.3"]
 
 
 def test_smtplib_smtp_ssl_sends_mail(authority):
