@@ -67,6 +67,10 @@ class SSLContext(_SSLContext):
             incoming, outgoing, server_side=server_side,
             server_hostname=_encode_hostname(server_hostname), session=session, context=self)
 
+    def _encode_hostname(self, hostname):
+        """ssl.py's helper: a server_hostname as ASCII (U-labels to A-labels), None as None."""
+        return _encode_hostname(hostname)
+
     def _wrap_socket(self, sock, server_side, server_hostname=None, *, owner=None, session=None):
         """CPython's ``_SSLContext._wrap_socket``: the bare TLS connection over `sock` (an
         ``_ssl._SSLSocket``), for socket classes of their own (gevent's)."""

@@ -242,6 +242,9 @@ class SSLSocket(_socket.socket):
             if progress[0] > 0:
                 file.seek(offset + progress[0])
 
+    def _checkClosed(self, msg=None):
+        """ssl.py's hook for subclasses: checks nothing (a closed socket's calls raise anyway)."""
+
     # -- socket methods -------------------------------------------------------------------
     def _refuse_flags(self, flags, operation):
         if flags != 0:

@@ -93,6 +93,19 @@ def test_module_names_ssl_py_has_from_its_own_imports():
     assert "socket" not in dir(swiftssl)  # found, not advertised
 
 
+def test_class_attributes_ssl_py_has():
+    """What subclasses and wrappers (gevent's, eventlet's) may call on the base classes."""
+    def missing(name):
+        return sorted(set(dir(getattr(stdlib_ssl, name))) - set(dir(getattr(swiftssl, name))))
+    assert missing("SSLSocket") == []
+    # Windows-only, the host-flags getter ssl.py uses only without hostname_checks_common_name,
+    # and the raw wrap_bio (wrap_bio and _wrap_socket are there).
+    assert missing("SSLContext") == ["_host_flags", "_load_windows_store_certs", "_windows_cert_stores", "_wrap_bio"]
+    context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
+    for hostname in (None, "b\u00fccher.example", b"xn--bcher-kva.example"):
+        assert context._encode_hostname(hostname) == stdlib_ssl.SSLContext._encode_hostname(None, hostname)
+
+
 def test_default_contexts_are_made_of_the_sslcontext_the_module_has_now(monkeypatch):
     """ssl.py looks SSLContext up when called, so a replaced ssl.SSLContext (gevent's
     monkey-patching) is what create_default_context() makes."""
