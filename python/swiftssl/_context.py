@@ -6,7 +6,7 @@ import warnings
 
 from ._context_base import _SSLContext, _naming_the_file
 from ._purpose import Purpose, _ASN1Object
-from ._socket_connection import _SocketConnection
+from ._socket_connection import _SocketConnection, _MemoryConnection
 from ._constants import (
     PROTOCOL_TLS, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, CERT_NONE, CERT_REQUIRED,
     Options, TLSVersion, VerifyFlags, VerifyMode, _SSLMethod,
@@ -70,6 +70,13 @@ class SSLContext(_SSLContext):
     def _encode_hostname(self, hostname):
         """ssl.py's helper: a server_hostname as ASCII (U-labels to A-labels), None as None."""
         return _encode_hostname(hostname)
+
+    def _wrap_bio(self, incoming, outgoing, server_side, server_hostname=None, *, owner=None,
+                  session=None):
+        """CPython's ``_SSLContext._wrap_bio``: the bare TLS connection over two MemoryBIOs (an
+        ``_ssl._SSLSocket``), for code that drives it itself (``wrap_bio`` makes an SSLObject)."""
+        return _MemoryConnection(self, incoming, outgoing, server_side,
+                                 _encode_hostname(server_hostname), owner, session)
 
     def _wrap_socket(self, sock, server_side, server_hostname=None, *, owner=None, session=None):
         """CPython's ``_SSLContext._wrap_socket``: the bare TLS connection over `sock` (an

@@ -1,14 +1,18 @@
-"""What CPython's ``SSLContext._wrap_socket()`` returns (an ``_ssl._SSLSocket``), for code that
-builds its own socket class on it instead of using ``SSLSocket``: gevent's cooperative sockets,
-which wait on their own event loop whenever a call raises ``SSLWantReadError`` or
-``SSLWantWriteError``.
+"""What CPython's ``SSLContext._wrap_socket()`` and ``_wrap_bio()`` return (an
+``_ssl._SSLSocket``), for code that builds its own class on it instead of using ``SSLSocket`` or
+``SSLObject``: gevent's cooperative sockets, which wait on their own event loop whenever a call
+raises ``SSLWantReadError`` or ``SSLWantWriteError``, and any code that drives the bare connection
+itself. (swiftssl's own SSLSocket and SSLObject hold the native connection, not this shape.)
 
-Each call takes the socket's own timeout at that moment, as CPython's reads it (``None`` blocks,
-``0.0`` never waits, a number waits that long); the TLS work is the native connection's.
+Over a socket, each call takes the socket's own timeout at that moment, as CPython's reads it
+(``None`` blocks, ``0.0`` never waits, a number waits that long); over MemoryBIOs nothing waits.
+The TLS work is the native connection's.
 """
 
 import _socket as _c_socket
+import sys as _sys
 
+from . import _swiftssl
 from ._session import SSLSession, _set_session, _channel_binding
 
 # The timeout TLS calls wait with, here and in SSLSocket: the socket's own, as CPython's _ssl
@@ -30,11 +34,17 @@ class _SocketConnection:
         self._context = context
         self.server_side = bool(server_side)
         self.server_hostname = server_hostname
-        # Callbacks (SNI, the message callback) are handed the owner, or the socket without one.
         self._native = context._wrap_fd(sock.fileno(), server_side, server_hostname,
-                                        sock if owner is None else owner)
+                                        self._callback_argument(owner))
         if session is not None:
             _set_session(self._native, session)
+
+    def _callback_argument(self, owner):
+        """What callbacks (SNI, the message callback) are handed: the owner, or else the socket."""
+        return self._sock if owner is None else owner
+
+    def _timeout(self):
+        return _socket_timeout(self._sock)
 
     @property
     def context(self):
@@ -52,7 +62,7 @@ class _SocketConnection:
     @owner.setter
     def owner(self, owner):
         self._owner = owner
-        self._native._set_owner(self._sock if owner is None else owner)
+        self._native._set_owner(self._callback_argument(owner))
 
     @property
     def session(self):
@@ -67,20 +77,21 @@ class _SocketConnection:
         return self._native._session_reused()
 
     def do_handshake(self):
-        self._native.do_handshake(_socket_timeout(self._sock))
+        self._native.do_handshake(self._timeout())
 
     def read(self, size=1024, buffer=None):
-        return self._native.read(size, buffer, _socket_timeout(self._sock))
+        return self._native.read(size, buffer, self._timeout())
 
     def write(self, data):
-        return self._native.write(data, _socket_timeout(self._sock))
+        return self._native.write(data, self._timeout())
 
     def pending(self):
         return self._native.pending()
 
     def shutdown(self):
-        """Sends close_notify and waits for the peer's; returns the socket, as CPython's does."""
-        self._native.shutdown(_socket_timeout(self._sock))
+        """Sends close_notify and waits for the peer's; returns the socket (None over MemoryBIOs),
+        as CPython's does."""
+        self._native.shutdown(self._timeout())
         return self._sock
 
     def getpeercert(self, der=False):
@@ -114,3 +125,32 @@ class _SocketConnection:
 
     def verify_client_post_handshake(self):
         self._native.verify_client_post_handshake()
+
+
+class _MemoryConnection(_SocketConnection):
+    """TLS over two MemoryBIOs (swiftssl's or the stdlib's), in the same shape."""
+
+    __slots__ = ()
+
+    def __init__(self, context, incoming, outgoing, server_side, server_hostname, owner, session):
+        stdlib_bio = getattr(_sys.modules.get("_ssl"), "MemoryBIO", None)
+        for role, bio in (("incoming", incoming), ("outgoing", outgoing)):
+            if not (isinstance(bio, _swiftssl.MemoryBIO) or type(bio) is stdlib_bio):
+                kind = "None" if bio is None else type(bio).__name__
+                raise TypeError(f"_wrap_bio() argument '{role}' must be _ssl.MemoryBIO, not {kind}")
+        self._sock = None
+        self._owner = owner
+        self._context = context
+        self.server_side = bool(server_side)
+        self.server_hostname = server_hostname
+        self._native = context._wrap_memory(incoming, outgoing, server_side, server_hostname,
+                                            self._callback_argument(owner))
+        if session is not None:
+            _set_session(self._native, session)
+
+    def _callback_argument(self, owner):
+        """The owner, or else this object, as CPython's hands its ``_SSLSocket`` without one."""
+        return self if owner is None else owner
+
+    def _timeout(self):
+        return 0.0

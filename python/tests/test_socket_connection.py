@@ -61,6 +61,49 @@ def test_wrap_socket_gives_the_bare_connection_cpython_gives(module, root_ca, so
     assert isinstance(connection.session, module.SSLSession)
 
 
+class Owner:
+    """An object that can own a connection (CPython keeps a weak reference to it)."""
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_wrap_bio_gives_the_bare_connection_cpython_gives(module, root_ca, stdlib_server_context):
+    """The same shape over two MemoryBIOs: nothing waits, callbacks get the connection itself
+    without an owner, and shutdown() returns None."""
+    client_context = module.create_default_context(cadata=root_ca.cert_pem.decode())
+    seen = []
+    client_context._msg_callback = lambda connection, *rest: seen.append(connection)
+    client_in, client_out, server_in, server_out = (stdlib_ssl.MemoryBIO() for _ in range(4))
+    client = client_context._wrap_bio(client_in, client_out, False, "localhost")
+    server = stdlib_server_context.wrap_bio(server_in, server_out, server_side=True)
+    assert (client.server_side, client.server_hostname, client.owner) == (False, "localhost", None)
+    assert client.context is client_context and client.session is None
+
+    def step(operation):
+        try:
+            operation()
+        except (module.SSLWantReadError, stdlib_ssl.SSLWantReadError):
+            pass
+        server_in.write(client_out.read())
+        client_in.write(server_out.read())
+
+    for _ in range(3):
+        step(client.do_handshake)
+        step(server.do_handshake)
+    assert client.version() == "TLSv1.3" and seen and all(entry is client for entry in seen)
+    client.owner = owner = Owner()
+    assert client.owner is owner
+    assert client.write(b"ping") == 4
+    server_in.write(client_out.read())
+    assert server.read(4) == b"ping"
+    with pytest.raises(module.SSLWantReadError):
+        client.read(4)
+    assert client.pending() == 0
+    step(server.unwrap)
+    assert client.shutdown() is None
+    with pytest.raises(TypeError, match=r"_wrap_bio\(\) argument 'outgoing' must be _ssl.MemoryBIO, not bytes"):
+        client_context._wrap_bio(module.MemoryBIO(), b"", False, "localhost")
+
+
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
 def test_wrap_socket_follows_the_socket_timeout_of_each_call(module, root_ca, socket_pair_with_server):
     """What cooperative sockets count on: with the socket non-blocking, a call that would wait
@@ -98,9 +141,8 @@ def test_class_attributes_ssl_py_has():
     def missing(name):
         return sorted(set(dir(getattr(stdlib_ssl, name))) - set(dir(getattr(swiftssl, name))))
     assert missing("SSLSocket") == []
-    # Windows-only, the host-flags getter ssl.py uses only without hostname_checks_common_name,
-    # and the raw wrap_bio (wrap_bio and _wrap_socket are there).
-    assert missing("SSLContext") == ["_host_flags", "_load_windows_store_certs", "_windows_cert_stores", "_wrap_bio"]
+    # Windows-only, and the host-flags getter ssl.py uses only without hostname_checks_common_name.
+    assert missing("SSLContext") == ["_host_flags", "_load_windows_store_certs", "_windows_cert_stores"]
     context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
     for hostname in (None, "b\u00fccher.example", b"xn--bcher-kva.example"):
         assert context._encode_hostname(hostname) == stdlib_ssl.SSLContext._encode_hostname(None, hostname)
