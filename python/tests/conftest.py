@@ -88,14 +88,15 @@ def stdlib_server(stdlib_server_context):
 
 @pytest.fixture
 def connected(root_ca, stdlib_server_context):
-    """Factory: ``connect(module=swiftssl, **wrap_arguments)`` returns (a client TLS socket of
-    `module`, a ``RecordPeer``) over a socketpair, after a TLS 1.3 handshake."""
+    """Factory: ``connect(module=swiftssl, pair=socket.socketpair, **wrap_arguments)`` returns (a
+    client TLS socket of `module`, a ``RecordPeer``) over the two sockets ``pair()`` makes, after a
+    TLS 1.3 handshake."""
     import swiftssl
 
     made = []
 
-    def connect(module=swiftssl, **wrap_arguments):
-        client_raw, server_raw = socket.socketpair()
+    def connect(module=swiftssl, pair=socket.socketpair, **wrap_arguments):
+        client_raw, server_raw = pair()
         made.extend([client_raw, server_raw])
         # Room for everything a test sends in one sendall, before the client reads any of it.
         for end in (client_raw, server_raw):

@@ -81,6 +81,63 @@ def test_no_complete_record_is_left_where_select_cannot_see_it(connected, seed):
     assert receive_watching_select(client, len(payload), lambda: generator.choice(buffer_sizes)) == payload
 
 
+def send_in_pieces(raw, wire, generator):
+    """Sends `wire` in pieces of random sizes (a byte to a few records), pausing now and then,
+    so that reads find records cut anywhere: in a header, in a body, between records."""
+    position = 0
+    while position < len(wire):
+        size = generator.choice([1, 2, 4, 5, 6, 30, 700, 1500, RECORD, RECORD + 22, 3 * RECORD])
+        raw.sendall(wire[position:position + size])
+        position += size
+        if generator.random() < 0.2:
+            time.sleep(0.002)
+
+
+def tcp_pair():
+    """Two ends of a loopback TCP connection (reads take used bytes with MSG_TRUNC there; over a
+    socketpair they copy them out)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+    return client, server
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("pair", [socket.socketpair, tcp_pair], ids=["socketpair", "tcp"])
+@pytest.mark.parametrize("blocking", [True, False], ids=["blocking", "select"])
+def test_records_arriving_cut_anywhere_are_read_whole_and_then_the_close_notify(connected, seed, pair, blocking):
+    """The peek-then-take reads (SocketTransport) with the records arriving in arbitrary pieces,
+    so that a read often meets a record only partly in the kernel: every byte arrives, in order,
+    a select() loop never stalls, and the close_notify behind the data ends the stream with b""."""
+    generator = random.Random(100 + seed)
+    client, peer = connected(pair=pair)
+    sizes = [generator.choice([1, 3, 100, 1500, 5000, RECORD - 1, RECORD]) for _ in range(20)]
+    payload = generator.randbytes(sum(sizes))
+    wire = b"".join(peer.records(payload[sum(sizes[:i]):sum(sizes[:i + 1])]) for i in range(len(sizes)))
+    sender = threading.Thread(target=send_in_pieces, args=(peer.raw, wire + peer.close_notify(), generator))
+    buffer_sizes = [1, 7, 1000, 5000, 17000, 70000]
+    sizes_generator = random.Random(seed)
+    sender.start()
+    try:
+        if blocking:
+            received = bytearray()
+            while True:
+                chunk = client.recv(sizes_generator.choice(buffer_sizes))
+                if not chunk:
+                    break
+                received += chunk
+        else:
+            client.setblocking(False)
+            received = bytearray(receive_watching_select(
+                client, len(payload), lambda: sizes_generator.choice(buffer_sizes)))
+            assert client.pending() > 0 or select.select([client], [], [], 5)[0]
+            client.settimeout(5)
+            assert client.recv(10) == b""
+    finally:
+        sender.join(10)
+    assert bytes(received) == payload
+
+
 @pytest.mark.parametrize("record_size, buffer_size", [(100, 1000), (100, 100), (1000, 5000), (5, 4096)])
 def test_records_that_fill_the_buffer_exactly_leave_nothing_unseen(connected, record_size, buffer_size):
     """The sharpest case: a read ends exactly at a record boundary with nothing pending(), so
