@@ -87,6 +87,18 @@ def stdlib_server(stdlib_server_context):
 
 
 @pytest.fixture
+def swiftssl_contexts(root_ca, server_cert):
+    """A swiftssl server context with the test server's chain and key, and a client context
+    trusting the test root: (server, client)."""
+    import swiftssl
+
+    server = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(server_cert.combined_pem)
+    client = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+    return server, client
+
+
+@pytest.fixture
 def connected(root_ca, stdlib_server_context):
     """Factory: ``connect(module=swiftssl, pair=socket.socketpair, **wrap_arguments)`` returns (a
     client TLS socket of `module`, a ``RecordPeer``) over the two sockets ``pair()`` makes, after a

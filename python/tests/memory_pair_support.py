@@ -26,6 +26,17 @@ def handshake_in_memory(client, server, client_in, client_out, server_in, server
     assert not unfinished, "the handshake did not complete"
 
 
+def memory_handshake(client_context, server_context, memory_bio):
+    """A client and a server SSLObject wired back to back through `memory_bio`s (swiftssl's or
+    the stdlib's); returns both after the handshake, with the server's incoming BIO and the
+    client's outgoing one."""
+    to_server, from_server, to_client, from_client = (memory_bio() for _ in range(4))
+    server = server_context.wrap_bio(to_server, from_server, server_side=True)
+    client = client_context.wrap_bio(to_client, from_client, server_hostname="localhost")
+    handshake_in_memory(client, server, to_client, from_client, to_server, from_server)
+    return client, server, to_server, from_client
+
+
 class MemoryPair:
     """A client SSLObject of `module` and a stdlib server SSLObject, handshaken in memory."""
 

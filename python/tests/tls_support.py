@@ -25,7 +25,7 @@ import subprocess
 import time
 import types
 
-from memory_pair_support import MemoryPair, handshake_in_memory, read_until_it_stops
+from memory_pair_support import MemoryPair, handshake_in_memory, memory_handshake, read_until_it_stops
 from peer_support import (NETWORK_TIMEOUT, LoopbackServer, OpenSSLServer, RecordPeer, echo_upper_line,
                           recv_exactly, recv_line, recv_until_eof, run_s_client)
 from pki_support import (CertificateAuthority, IssuedCertificate, cert_pem, general_name,
@@ -39,7 +39,7 @@ __all__ = [
     "NETWORK_TIMEOUT", "LoopbackServer", "OpenSSLServer", "RecordPeer", "echo_upper_line", "recv_exactly",
     "recv_line", "recv_until_eof", "run_s_client",
     # memory_pair_support
-    "MemoryPair", "handshake_in_memory", "read_until_it_stops",
+    "MemoryPair", "handshake_in_memory", "memory_handshake", "read_until_it_stops",
     # here
     "STDLIB_HAS_WRAP_SOCKET", "STRACE", "comparable", "describe_error", "elapsed", "outcome",
     "stdlib_oracle", "strace_usable", "without_location", "wrap_socket_as_in_python_311",
