@@ -263,6 +263,11 @@ class OpenSSLServer:
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=NETWORK_TIMEOUT)
 
+    def type_line(self, line: bytes):
+        """Types `line` on s_server's stdin: sent to the client, or a command ("K", "k", "Q")."""
+        self._process.stdin.write(line)
+        self._process.stdin.flush()
+
 
 def run_s_client(port: int, *arguments: str, data: bytes = b"", timeout: float = NETWORK_TIMEOUT):
     """Runs ``openssl s_client -connect 127.0.0.1:PORT ARGS`` feeding ``data`` on stdin.

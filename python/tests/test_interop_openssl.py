@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -64,6 +65,41 @@ def test_client_against_s_server_rev_echo(openssl_files, root_ca):
                     answer += tls.recv(8192)
                 assert answer == line[:-1][::-1] + b"\n"
     assert "Protocol version: TLSv1.3" in server.output
+
+
+def test_client_follows_tls13_key_updates_from_s_server(openssl_files, root_ca):
+    """s_server's "K" sends a TLS 1.3 KeyUpdate asking the client to update too, "k" one that
+    does not: the client's reads take each one (with the records around it cut anywhere by the
+    pipe's timing), answer the requests with its own, and decrypt and encrypt under the new keys."""
+    with OpenSSLServer("-cert", openssl_files["server-leaf"], "-key", openssl_files["server-key"],
+                       "-msg", "-naccept", "1") as server:
+        def key_updates(direction):
+            return sum(line.startswith(f"{direction} TLS 1.3, Handshake") and line.endswith("KeyUpdate")
+                       for line in server.output.splitlines())
+
+        def wait_for(condition):
+            deadline = time.monotonic() + 10
+            while not condition() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert condition(), server.output[-2000:]
+
+        with swift_client(server.port, root_ca) as tls:
+            received = b""
+            for index, command in enumerate([b"K\n", b"K\n", b"k\n", b"K\n"]):
+                server.type_line(command)
+                # s_server takes a command only when it reads it alone.
+                wait_for(lambda: key_updates(">>>") == index + 1)
+                server.type_line(b"line %d\n" % index)
+                while not received.endswith(b"line %d\n" % index):
+                    received += tls.recv(100)
+                tls.sendall(b"ping %d\n" % index)
+            tls.sendall(b"bye\n")
+            wait_for(lambda: "bye" in server.output)
+    assert received == b"line 0\nline 1\nline 2\nline 3\n"
+    lines = server.output.splitlines()
+    assert [line for line in lines if line.startswith(("ping", "bye"))] == ["ping 0", "ping 1", "ping 2", "ping 3", "bye"]
+    # Four KeyUpdates sent; the three that asked for an answer got one.
+    assert (key_updates(">>>"), key_updates("<<<")) == (4, 3)
 
 
 def test_client_verifies_chain_sent_by_s_server(openssl_files, root_ca, chained_cert):
