@@ -67,14 +67,21 @@ def test_client_against_s_server_rev_echo(openssl_files, root_ca):
     assert "Protocol version: TLSv1.3" in server.output
 
 
-def test_client_follows_tls13_key_updates_from_s_server(openssl_files, root_ca):
-    """s_server's "K" sends a TLS 1.3 KeyUpdate asking the client to update too, "k" one that
-    does not: the client's reads take each one (with the records around it cut anywhere by the
-    pipe's timing), answer the requests with its own, and decrypt and encrypt under the new keys."""
+@pytest.mark.parametrize("version, commands, sent, answer, counts", [
+    # TLS 1.3 KeyUpdates: "K" asks the client to update its keys too, "k" does not.
+    ("-tls1_3", [b"K\n", b"K\n", b"k\n", b"K\n"], "KeyUpdate", "KeyUpdate", (4, 3)),
+    # TLS 1.2 renegotiations the server starts: each HelloRequest gets a new ClientHello.
+    ("-tls1_2", [b"r\n", b"r\n", b"r\n"], "HelloRequest", "ClientHello", (3, 4)),
+], ids=["tls1.3-key-updates", "tls1.2-renegotiations"])
+def test_client_follows_what_s_server_starts_between_lines_of_data(openssl_files, root_ca, version, commands,
+                                                                  sent, answer, counts):
+    """Handshake messages s_server sends between lines of data when told to on its stdin: the
+    client's reads take each one, answer it, and go on decrypting and encrypting under the new
+    keys (s_server's -msg shows the messages each way)."""
     with OpenSSLServer("-cert", openssl_files["server-leaf"], "-key", openssl_files["server-key"],
-                       "-msg", "-naccept", "1") as server:
-        def key_updates(direction):
-            return sum(line.startswith(f"{direction} TLS 1.3, Handshake") and line.endswith("KeyUpdate")
+                       "-msg", "-naccept", "1", version) as server:
+        def messages(direction, name):
+            return sum(line.startswith(f"{direction} TLS") and line.endswith(f"], {name}")
                        for line in server.output.splitlines())
 
         def wait_for(condition):
@@ -85,21 +92,20 @@ def test_client_follows_tls13_key_updates_from_s_server(openssl_files, root_ca):
 
         with swift_client(server.port, root_ca) as tls:
             received = b""
-            for index, command in enumerate([b"K\n", b"K\n", b"k\n", b"K\n"]):
+            for index, command in enumerate(commands):
                 server.type_line(command)
                 # s_server takes a command only when it reads it alone.
-                wait_for(lambda: key_updates(">>>") == index + 1)
+                wait_for(lambda: messages(">>>", sent) == index + 1)
                 server.type_line(b"line %d\n" % index)
                 while not received.endswith(b"line %d\n" % index):
                     received += tls.recv(100)
                 tls.sendall(b"ping %d\n" % index)
             tls.sendall(b"bye\n")
             wait_for(lambda: "bye" in server.output)
-    assert received == b"line 0\nline 1\nline 2\nline 3\n"
-    lines = server.output.splitlines()
-    assert [line for line in lines if line.startswith(("ping", "bye"))] == ["ping 0", "ping 1", "ping 2", "ping 3", "bye"]
-    # Four KeyUpdates sent; the three that asked for an answer got one.
-    assert (key_updates(">>>"), key_updates("<<<")) == (4, 3)
+    assert received == b"".join(b"line %d\n" % index for index in range(len(commands)))
+    pings = [line for line in server.output.splitlines() if line.startswith(("ping", "bye"))]
+    assert pings == [f"ping {index}" for index in range(len(commands))] + ["bye"]
+    assert (messages(">>>", sent), messages("<<<", answer)) == counts
 
 
 def test_client_verifies_chain_sent_by_s_server(openssl_files, root_ca, chained_cert):
