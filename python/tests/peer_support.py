@@ -211,18 +211,16 @@ def echo_upper_line(tls) -> bytes:
 # openssl s_server / s_client
 # --------------------------------------------------------------------------------------------
 
-class OpenSSLServer:
-    """``openssl s_server -accept 127.0.0.1:0 ARGS`` in a subprocess, port read from its output.
+class OpenSSLProcess:
+    """``openssl ARGS`` in a subprocess with stdin a pipe (``type_line``).
 
     Output (stdout and stderr merged) is drained by a thread into ``output`` so the process can
     never block on a full pipe. Leaving the ``with`` block terminates it (then kills it).
     """
 
     def __init__(self, *arguments: str):
-        self.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:0", *arguments]
+        self.arguments = ["openssl", *arguments]
         self.output = ""
-        self.port = None
-        self._ready = threading.Event()
         self._process = None
         self._drainer = None
 
@@ -231,20 +229,28 @@ class OpenSSLServer:
             self.arguments, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._drainer = threading.Thread(target=self._drain, daemon=True)
         self._drainer.start()
-        if not self._ready.wait(NETWORK_TIMEOUT) or self.port is None:
-            self.__exit__(None, None, None)
-            raise RuntimeError(f"openssl s_server did not start: {self.output!r}")
         return self
 
     def _drain(self):
         for raw_line in self._process.stdout:
             line = raw_line.decode("utf-8", "replace")
             self.output += line
-            match = re.match(r"ACCEPT .*:(\d+)\s*$", line)
-            if match and self.port is None:
-                self.port = int(match.group(1))
-                self._ready.set()
-        self._ready.set()
+            self._saw(line)
+        self._saw(None)
+
+    def _saw(self, line):
+        """Each line of output as it arrives, then None at its end."""
+
+    def type_line(self, line: bytes):
+        """Types `line` on the process's stdin: sent to the peer, or a command ("K", "k", "Q")."""
+        self._process.stdin.write(line)
+        self._process.stdin.flush()
+
+    def messages(self, direction: str, name: str) -> int:
+        """How many handshake messages `name` went `direction` (">>>" sent, "<<<" received) in
+        the output ``-msg`` makes."""
+        return sum(line.startswith(f"{direction} TLS") and line.endswith(f"], {name}")
+                   for line in self.output.splitlines())
 
     def __exit__(self, *exc_info):
         process = self._process
@@ -260,13 +266,31 @@ class OpenSSLServer:
         self._drainer.join(5)
         process.stdout.close()
 
+
+class OpenSSLServer(OpenSSLProcess):
+    """``openssl s_server -accept 127.0.0.1:0 ARGS``, port read from its output."""
+
+    def __init__(self, *arguments: str):
+        super().__init__("s_server", "-accept", "127.0.0.1:0", *arguments)
+        self.port = None
+        self._ready = threading.Event()
+
+    def __enter__(self):
+        super().__enter__()
+        if not self._ready.wait(NETWORK_TIMEOUT) or self.port is None:
+            self.__exit__(None, None, None)
+            raise RuntimeError(f"openssl s_server did not start: {self.output!r}")
+        return self
+
+    def _saw(self, line):
+        match = line is not None and re.match(r"ACCEPT .*:(\d+)\s*$", line)
+        if match and self.port is None:
+            self.port = int(match.group(1))
+        if match or line is None:
+            self._ready.set()
+
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=NETWORK_TIMEOUT)
-
-    def type_line(self, line: bytes):
-        """Types `line` on s_server's stdin: sent to the client, or a command ("K", "k", "Q")."""
-        self._process.stdin.write(line)
-        self._process.stdin.flush()
 
 
 def run_s_client(port: int, *arguments: str, data: bytes = b"", timeout: float = NETWORK_TIMEOUT):

@@ -16,7 +16,8 @@ import time
 import pytest
 
 import swiftssl
-from tls_support import LoopbackServer, OpenSSLServer, recv_line, recv_until_eof, run_s_client
+from tls_support import (LoopbackServer, OpenSSLProcess, OpenSSLServer, recv_line, recv_until_eof,
+                         run_s_client)
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
 
@@ -67,6 +68,33 @@ def test_client_against_s_server_rev_echo(openssl_files, root_ca):
     assert "Protocol version: TLSv1.3" in server.output
 
 
+def wait_for(condition, process):
+    deadline = time.monotonic() + 10
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert condition(), process.output[-2000:]
+
+
+def exchange_lines_around_commands(process, tls, commands, sent):
+    """Types each command on `process` (s_server or s_client), waits until its -msg output shows
+    the handshake message `sent` went out, then types a line of data: `tls` reads it and answers
+    with a line of its own. Returns what `tls` read."""
+    received = b""
+    for index, command in enumerate(commands):
+        process.type_line(command)
+        # openssl takes a command only when it reads it alone.
+        wait_for(lambda: process.messages(">>>", sent) == index + 1, process)
+        process.type_line(b"line %d\n" % index)
+        while not received.endswith(b"line %d\n" % index):
+            received += tls.recv(100)
+        tls.sendall(b"ping %d\n" % index)
+    tls.sendall(b"bye\n")
+    wait_for(lambda: "bye" in process.output, process)
+    assert received == b"".join(b"line %d\n" % index for index in range(len(commands)))
+    pings = [line for line in process.output.splitlines() if line.startswith(("ping", "bye"))]
+    assert pings == [f"ping {index}" for index in range(len(commands))] + ["bye"]
+
+
 @pytest.mark.parametrize("version, commands, sent, answer, counts", [
     # TLS 1.3 KeyUpdates: "K" asks the client to update its keys too, "k" does not.
     ("-tls1_3", [b"K\n", b"K\n", b"k\n", b"K\n"], "KeyUpdate", "KeyUpdate", (4, 3)),
@@ -80,32 +108,9 @@ def test_client_follows_what_s_server_starts_between_lines_of_data(openssl_files
     keys (s_server's -msg shows the messages each way)."""
     with OpenSSLServer("-cert", openssl_files["server-leaf"], "-key", openssl_files["server-key"],
                        "-msg", "-naccept", "1", version) as server:
-        def messages(direction, name):
-            return sum(line.startswith(f"{direction} TLS") and line.endswith(f"], {name}")
-                       for line in server.output.splitlines())
-
-        def wait_for(condition):
-            deadline = time.monotonic() + 10
-            while not condition() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert condition(), server.output[-2000:]
-
         with swift_client(server.port, root_ca) as tls:
-            received = b""
-            for index, command in enumerate(commands):
-                server.type_line(command)
-                # s_server takes a command only when it reads it alone.
-                wait_for(lambda: messages(">>>", sent) == index + 1)
-                server.type_line(b"line %d\n" % index)
-                while not received.endswith(b"line %d\n" % index):
-                    received += tls.recv(100)
-                tls.sendall(b"ping %d\n" % index)
-            tls.sendall(b"bye\n")
-            wait_for(lambda: "bye" in server.output)
-    assert received == b"".join(b"line %d\n" % index for index in range(len(commands)))
-    pings = [line for line in server.output.splitlines() if line.startswith(("ping", "bye"))]
-    assert pings == [f"ping {index}" for index in range(len(commands))] + ["bye"]
-    assert (messages(">>>", sent), messages("<<<", answer)) == counts
+            exchange_lines_around_commands(server, tls, commands, sent)
+    assert (server.messages(">>>", sent), server.messages("<<<", answer)) == counts
 
 
 def test_client_verifies_chain_sent_by_s_server(openssl_files, root_ca, chained_cert):
@@ -173,6 +178,25 @@ def test_s_client_verifies_swiftssl_server(openssl_files, server_cert):
     assert "ANSWER HELLO FROM S_CLIENT" in output
     assert server.errors == []
     assert server.results[0][:2] == (b"hello from s_client\n", "TLSv1.3")
+
+
+def test_server_follows_tls13_key_updates_from_s_client(openssl_files, server_cert):
+    """The same from s_client to a swiftssl server: two KeyUpdates asking for an answer, one
+    not; the server answers two. (A TLS 1.2 renegotiation s_client starts is refused by the
+    stdlib's server as by swiftssl's: OpenSSL 3 refuses client-initiated renegotiation unless
+    told otherwise, with a handshake_failure alert.)"""
+    context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(io.BytesIO(server_cert.chain_pem), io.BytesIO(server_cert.key_pem))
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = OpenSSLProcess("s_client", "-connect", f"127.0.0.1:{listener.getsockname()[1]}",
+                                "-CAfile", openssl_files["ca"], "-msg")
+        with client:
+            raw, _ = listener.accept()
+            with context.wrap_socket(raw, server_side=True) as tls:
+                tls.settimeout(15)
+                wait_for(lambda: "Verify return code: 0 (ok)" in client.output, client)
+                exchange_lines_around_commands(client, tls, [b"K\n", b"k\n", b"K\n"], "KeyUpdate")
+    assert (client.messages(">>>", "KeyUpdate"), client.messages("<<<", "KeyUpdate")) == (3, 2)
 
 
 def test_s_client_sees_the_whole_chain_from_a_combined_certfile(openssl_files, chained_cert):

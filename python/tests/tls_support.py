@@ -26,8 +26,8 @@ import time
 import types
 
 from memory_pair_support import MemoryPair, handshake_in_memory, memory_handshake, read_until_it_stops
-from peer_support import (NETWORK_TIMEOUT, LoopbackServer, OpenSSLServer, RecordPeer, echo_upper_line,
-                          recv_exactly, recv_line, recv_until_eof, run_s_client)
+from peer_support import (NETWORK_TIMEOUT, LoopbackServer, OpenSSLProcess, OpenSSLServer, RecordPeer,
+                          echo_upper_line, recv_exactly, recv_line, recv_until_eof, run_s_client)
 from pki_support import (CertificateAuthority, IssuedCertificate, cert_pem, general_name,
                          issue_with_openssl_cli, key_pem, new_private_key, self_signed)
 
@@ -36,8 +36,8 @@ __all__ = [
     "CertificateAuthority", "IssuedCertificate", "cert_pem", "general_name", "issue_with_openssl_cli",
     "key_pem", "new_private_key", "self_signed",
     # peer_support
-    "NETWORK_TIMEOUT", "LoopbackServer", "OpenSSLServer", "RecordPeer", "echo_upper_line", "recv_exactly",
-    "recv_line", "recv_until_eof", "run_s_client",
+    "NETWORK_TIMEOUT", "LoopbackServer", "OpenSSLProcess", "OpenSSLServer", "RecordPeer", "echo_upper_line",
+    "recv_exactly", "recv_line", "recv_until_eof", "run_s_client",
     # memory_pair_support
     "MemoryPair", "handshake_in_memory", "memory_handshake", "read_until_it_stops",
     # here
