@@ -10,10 +10,9 @@ The TLS work is the native connection's.
 """
 
 import _socket as _c_socket
-import sys as _sys
 
-from . import _swiftssl
 from ._session import SSLSession, _set_session, _channel_binding
+from ._sslobject import _used_natively, _not_a_memory_bio
 
 # The timeout TLS calls wait with, here and in SSLSocket: the socket's own, as CPython's _ssl
 # reads it (sock_timeout), whatever a subclass's gettimeout() says. eventlet's green SSLSocket
@@ -133,11 +132,12 @@ class _MemoryConnection(_SocketConnection):
     __slots__ = ()
 
     def __init__(self, context, incoming, outgoing, server_side, server_hostname, owner, session):
-        stdlib_bio = getattr(_sys.modules.get("_ssl"), "MemoryBIO", None)
-        for role, bio in (("incoming", incoming), ("outgoing", outgoing)):
-            if not (isinstance(bio, _swiftssl.MemoryBIO) or type(bio) is stdlib_bio):
-                kind = "None" if bio is None else type(bio).__name__
-                raise TypeError(f"_wrap_bio() argument '{role}' must be _ssl.MemoryBIO, not {kind}")
+        if not _used_natively(incoming, outgoing):
+            # No relay here, as CPython's takes only its own MemoryBIOs: the first argument that
+            # is not of a kind the native connection takes, or else not of the first's kind.
+            if not _used_natively(incoming, incoming):
+                raise _not_a_memory_bio(incoming, "incoming")
+            raise _not_a_memory_bio(outgoing, "outgoing")
         self._sock = None
         self._owner = owner
         self._context = context

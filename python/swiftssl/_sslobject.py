@@ -29,11 +29,8 @@ class SSLObject:
         self = cls.__new__(cls)
         self._context = context
         self._bridge = None
-        stdlib_bio = getattr(_sys.modules.get("_ssl"), "MemoryBIO", None)
-        if not (isinstance(incoming, _swiftssl.MemoryBIO) and isinstance(outgoing, _swiftssl.MemoryBIO)
-                or type(incoming) is stdlib_bio and type(outgoing) is stdlib_bio):
-            # Another MemoryBIO-like object: relay through ours. (The stdlib's own, which asyncio
-            # makes, are used directly by the native connection.)
+        if not _used_natively(incoming, outgoing):
+            # Another MemoryBIO-like object: relay through ours.
             _require_bio_like(incoming, "incoming", ("read", "eof"))
             _require_bio_like(outgoing, "outgoing", ("write",))
             self._bridge = _BIOBridge(incoming, outgoing)
@@ -138,11 +135,24 @@ class SSLObject:
         self._sslobj.verify_client_post_handshake()
 
 
+def _used_natively(incoming, outgoing):
+    """Whether the native connection reads and writes the two BIOs itself: both swiftssl's
+    MemoryBIOs, or both the stdlib's (asyncio makes those)."""
+    stdlib_bio = getattr(_sys.modules.get("_ssl"), "MemoryBIO", None)
+    return (isinstance(incoming, _swiftssl.MemoryBIO) and isinstance(outgoing, _swiftssl.MemoryBIO)
+            or type(incoming) is stdlib_bio and type(outgoing) is stdlib_bio)
+
+
+def _not_a_memory_bio(bio, role):
+    """CPython's TypeError for a `role` ("incoming", "outgoing") argument that is no MemoryBIO."""
+    kind = "None" if bio is None else type(bio).__name__
+    return TypeError(f"_wrap_bio() argument '{role}' must be _ssl.MemoryBIO, not {kind}")
+
+
 def _require_bio_like(bio, role, methods):
     """CPython's TypeError for what is not a MemoryBIO, unless it has what the relay uses."""
     if not all(hasattr(bio, name) for name in methods):
-        kind = "None" if bio is None else type(bio).__name__
-        raise TypeError(f"_wrap_bio() argument '{role}' must be _ssl.MemoryBIO, not {kind}")
+        raise _not_a_memory_bio(bio, role)
 
 
 class _BIOBridge:

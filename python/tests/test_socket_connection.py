@@ -102,6 +102,10 @@ def test_wrap_bio_gives_the_bare_connection_cpython_gives(module, root_ca, stdli
     assert client.shutdown() is None
     with pytest.raises(TypeError, match=r"_wrap_bio\(\) argument 'outgoing' must be _ssl.MemoryBIO, not bytes"):
         client_context._wrap_bio(module.MemoryBIO(), b"", False, "localhost")
+    # One BIO of each library: CPython's names the one that is not its own.
+    other = stdlib_ssl if module is swiftssl else swiftssl
+    with pytest.raises(TypeError, match=r"_wrap_bio\(\) argument 'outgoing' must be _ssl.MemoryBIO, not MemoryBIO"):
+        client_context._wrap_bio(module.MemoryBIO(), other.MemoryBIO(), False, "localhost")
 
 
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
