@@ -29,12 +29,17 @@ class _SocketConnection:
 
     def __init__(self, context, sock, server_side, server_hostname, owner, session):
         self._sock = sock
+        self._start(context, server_side, server_hostname, owner, session,
+                    lambda target: context._wrap_fd(sock.fileno(), server_side, server_hostname,
+                                                    target))
+
+    def _start(self, context, server_side, server_hostname, owner, session, wrap):
+        """What both shapes keep; ``wrap(callback target)`` makes the native connection."""
         self._owner = owner
         self._context = context
         self.server_side = bool(server_side)
         self.server_hostname = server_hostname
-        self._native = context._wrap_fd(sock.fileno(), server_side, server_hostname,
-                                        self._callback_argument(owner))
+        self._native = wrap(self._callback_argument(owner))
         if session is not None:
             _set_session(self._native, session)
 
@@ -139,14 +144,9 @@ class _MemoryConnection(_SocketConnection):
                 raise _not_a_memory_bio(incoming, "incoming")
             raise _not_a_memory_bio(outgoing, "outgoing")
         self._sock = None
-        self._owner = owner
-        self._context = context
-        self.server_side = bool(server_side)
-        self.server_hostname = server_hostname
-        self._native = context._wrap_memory(incoming, outgoing, server_side, server_hostname,
-                                            self._callback_argument(owner))
-        if session is not None:
-            _set_session(self._native, session)
+        self._start(context, server_side, server_hostname, owner, session,
+                    lambda target: context._wrap_memory(incoming, outgoing, server_side,
+                                                        server_hostname, target))
 
     def _callback_argument(self, owner):
         """The owner, or else this object, as CPython's hands its ``_SSLSocket`` without one."""
