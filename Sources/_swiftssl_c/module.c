@@ -177,8 +177,9 @@ static PyType_Slot context_slots[] = {
     {Py_tp_doc, "The native half of SSLContext: one swiftssl TLSContext."},
     {0, NULL},
 };
-// CPython's _SSLSocket exposes `owner` and `context` as attributes (test_ssl reads them); each
-// accessor calls the Swift method of the same meaning.
+// CPython's _SSLSocket exposes `owner`, `context`, `server_side`, `server_hostname` and
+// `session_reused` as attributes (SSLObject's `_sslobj` is this type); each accessor calls the
+// Swift method of the same meaning.
 static PyObject *connection_get_owner(PyObject *self, void *closure) {
     (void)closure;
     return swiftssl_connection_get_owner(self, NULL, 0);
@@ -206,9 +207,24 @@ static int connection_set_context(PyObject *self, PyObject *value, void *closure
     Py_DECREF(result);
     return 0;
 }
+static PyObject *connection_get_server_side(PyObject *self, void *closure) {
+    (void)closure;
+    return swiftssl_connection_is_server_side(self, NULL, 0);
+}
+static PyObject *connection_get_server_hostname(PyObject *self, void *closure) {
+    (void)closure;
+    return swiftssl_connection_server_hostname(self, NULL, 0);
+}
+static PyObject *connection_get_session_reused(PyObject *self, void *closure) {
+    (void)closure;
+    return swiftssl_connection_session_reused(self, NULL, 0);
+}
 static PyGetSetDef connection_getset[] = {
     {"owner", connection_get_owner, connection_set_owner, NULL, NULL},
     {"context", connection_get_context, connection_set_context, NULL, NULL},
+    {"server_side", connection_get_server_side, NULL, NULL, NULL},
+    {"server_hostname", connection_get_server_hostname, NULL, NULL, NULL},
+    {"session_reused", connection_get_session_reused, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

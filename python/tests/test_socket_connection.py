@@ -13,6 +13,7 @@ import pytest
 
 import swiftssl
 from child_support import pki_environment, run_child
+from memory_pair_support import MemoryPair
 
 
 @pytest.fixture
@@ -106,6 +107,20 @@ def test_wrap_bio_gives_the_bare_connection_cpython_gives(module, root_ca, stdli
     other = stdlib_ssl if module is swiftssl else swiftssl
     with pytest.raises(TypeError, match=r"_wrap_bio\(\) argument 'outgoing' must be _ssl.MemoryBIO, not MemoryBIO"):
         client_context._wrap_bio(module.MemoryBIO(), other.MemoryBIO(), False, "localhost")
+
+
+@pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
+def test_an_sslobjects_own_connection_has_the_attributes_cpythons_has(module, root_ca, stdlib_server_context):
+    """``SSLObject._sslobj`` (what code written against ssl.py reaches into, as truststore does)
+    answers owner, context, server_side, server_hostname and session_reused as CPython's does."""
+    client = MemoryPair(module, stdlib_server_context, root_ca).client
+    connection = client._sslobj
+    assert (connection.server_side, connection.server_hostname) == (False, "localhost")
+    assert connection.owner is client and connection.context is client.context
+    assert connection.session_reused is False
+    for name in ("server_side", "server_hostname", "session_reused"):
+        with pytest.raises(AttributeError):
+            setattr(connection, name, None)
 
 
 @pytest.mark.parametrize("module", [swiftssl, stdlib_ssl], ids=["swiftssl", "stdlib"])
