@@ -20,7 +20,9 @@ import Musl
 /// written without blocking (`MSG_DONTWAIT`), whatever its own mode; "blocking" is a `poll`
 /// without a deadline. The operations and ``detachSocket()`` take that lock: call them without
 /// holding anything a callback needs (the Python glue lets go of the GIL first), except over a
-/// ``TLSRecordChannel``, which yields it while it waits.
+/// ``TLSRecordChannel``, which yields it while it waits. An operation started on a thread
+/// already inside one on the same connection (from a callback) throws
+/// ``TLSError/reentrantOperation``.
 ///
 /// ```swift
 /// let connection = try TLSConnection(context: context, socket: fd, serverHostname: "example.com")
@@ -42,9 +44,8 @@ public final class TLSConnection {
     /// one waits for the socket before it asks OpenSSL, saving a read that would only report
     /// WANT_READ. Changed under ``operationLock``.
     var lastReadWaited = false
-    /// Held by every OpenSSL call of an operation, never during a wait (4 bytes, in the padding
-    /// after the three flags).
-    let operationLock = Mutex<Void>(())
+    /// Held by every OpenSSL call of an operation, never during a wait.
+    let operationLock = ConnectionLock()
     /// The name sent as SNI and checked against the certificate (A-label form), if any.
     public let serverHostname: String?
     /// The socket file descriptor, or -1 for a memory transport. Not owned: never closed here.
@@ -56,7 +57,7 @@ public final class TLSConnection {
     let operationsInProgress = Atomic<Int32>(0)
     /// Held by a write (or shutdown) from start to end, waits included, so that writes from
     /// several threads go out one after the other, each whole, rather than interleaved.
-    let writeLock = Mutex<Void>(())
+    let writeLock = ConnectionLock()
     /// The memory transport's buffers, when there is no socket.
     public let incoming: TLSMemoryBuffer?
     /// Where records for the peer are written, for a memory transport.
@@ -252,7 +253,13 @@ public final class TLSConnection {
     /// which may soon name an unrelated file. Later operations fail (EBADF; shutdown with
     /// CPython's "Underlying socket connection gone") and never touch that descriptor.
     public func detachSocket() {
-        exclusively { socketTransport?.forgetDescriptor() }
+        if operationLock.isHeldByCurrentThread {
+            // From a callback inside an operation on this thread, which holds the lock already.
+            socketTransport?.forgetDescriptor()
+        } else {
+            // Cannot throw: only a thread that holds the lock is refused it.
+            try? exclusively { socketTransport?.forgetDescriptor() }
+        }
     }
 
     /// Fails as the detached socket itself would (EBADF) once ``detachSocket()`` was called.

@@ -22,7 +22,7 @@ extension TLSConnection {
             // asking OpenSSL. A socket that is ready at once means the bytes keep coming: reads
             // then go straight to OpenSSL again.
             var waited = false
-            if timeout != .nonBlocking, exclusively({ lastReadWaited && nothingToReadWithoutWaiting }),
+            if timeout != .nonBlocking, try exclusively({ lastReadWaited && nothingToReadWithoutWaiting }),
                !SocketWaiter.isReady(descriptor: socketDescriptor, forWriting: false) {
                 waited = try waitToRetry(TLSError.wantRead, operation: "read", timeout: timeout, onInterrupt: onInterrupt)
             }

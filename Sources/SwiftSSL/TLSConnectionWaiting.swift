@@ -15,8 +15,9 @@ extension TLSConnection {
         return try body()
     }
 
-    /// Runs `body` (OpenSSL calls that never wait) holding the connection's lock.
-    func exclusively<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+    /// Runs `body` (OpenSSL calls that never wait) holding the connection's lock; throws
+    /// ``TLSError/reentrantOperation`` when this thread holds it already.
+    func exclusively<Result>(_ body: () throws -> Result) throws -> Result {
         try holding(operationLock, body)
     }
 
@@ -26,7 +27,7 @@ extension TLSConnection {
     func holdingWriteLock<Result>(timeout: IOTimeout, _ body: () throws -> Result) throws -> Result {
         if socketDescriptor < 0 || timeout == .blocking { return try holding(writeLock, body) }
         while true {
-            if let result = try writeLock.withLockIfAvailable({ _ in try body() }) { return result }
+            if let result = try writeLock.withLockIfAvailable(body) { return result }
             guard case .deadline(let deadline) = timeout else { throw TLSError.wantWrite }
             if !(MonotonicInstant.now() < deadline) {
                 throw TLSError(kind: .timeout, message: "The write operation timed out")
@@ -39,16 +40,10 @@ extension TLSConnection {
     /// Runs `body` holding `lock`. Over a channel, whose callers hold Python's GIL, it never
     /// blocks for the lock: it lets the channel yield until the lock is free, since the
     /// operation holding it may need the GIL.
-    private func holding<Result, Failure: Error>(
-        _ lock: borrowing Mutex<Void>, _ body: () throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        guard let channel = channelTransport?.channel else {
-            return try lock.withLock { _ throws(Failure) in try body() }
-        }
+    private func holding<Result>(_ lock: borrowing ConnectionLock, _ body: () throws -> Result) throws -> Result {
+        guard let channel = channelTransport?.channel else { return try lock.withLock(body) }
         while true {
-            if let result = try lock.withLockIfAvailable({ _ throws(Failure) in try body() }) {
-                return result
-            }
+            if let result = try lock.withLockIfAvailable(body) { return result }
             channel.yieldToOtherThreads()
         }
     }
@@ -60,7 +55,7 @@ extension TLSConnection {
         _ attempt: (OpaquePointer) -> (Int32, Int)
     ) throws -> Int {
         while true {
-            switch exclusively({ attemptOnce(attempt) }) {
+            switch try exclusively({ attemptOnce(attempt) }) {
             case .success(let count):
                 return count
             case .failure(let failure):

@@ -64,7 +64,7 @@ extension TLSConnection {
     private func sendGatheredRecords(of transport: SocketTransport, timeout: IOTimeout,
                                      onInterrupt: () throws -> Void) throws {
         while true {
-            let code: Int32 = exclusively { transport.sendGatheredRecords() ? 0 : errno }
+            let code: Int32 = try exclusively { transport.sendGatheredRecords() ? 0 : errno }
             if code == 0 { return }
             guard code == EAGAIN || code == EWOULDBLOCK || code == EINTR else {
                 throw TLSError.eofInViolationOfProtocol
@@ -91,10 +91,10 @@ extension TLSConnection {
         }
         // A close_notify a read met after its data, left in the socket for select(): it must
         // not reach the plaintext that may follow TLS on this socket.
-        exclusively { socketTransport?.takeProcessedBytes() }
+        try exclusively { socketTransport?.takeProcessedBytes() }
         var zeros = 0
         while true {
-            let failure: TLSError? = exclusively {
+            let failure: TLSError? = try exclusively {
                 while true {
                     OpenSSLErrorQueue.clear()
                     let result = SSL_shutdown(ssl)
