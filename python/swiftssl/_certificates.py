@@ -2,7 +2,10 @@
 
 import base64 as _base64
 import os as _os
+import socket as _socket
 from collections import namedtuple as _namedtuple
+
+from ._constants import PROTOCOL_TLS_CLIENT as _PROTOCOL_TLS_CLIENT
 
 PEM_HEADER = "-----BEGIN CERTIFICATE-----"
 PEM_FOOTER = "-----END CERTIFICATE-----"
@@ -58,18 +61,18 @@ def get_default_verify_paths():
         cafile_env, openssl_cafile, capath_env, openssl_capath)
 
 
-def get_server_certificate(addr, ssl_version=None, ca_certs=None, timeout=None):
-    """The PEM certificate of the server at ``addr`` (verified when ``ca_certs`` is given)."""
-    import socket
+def get_server_certificate(addr, ssl_version=_PROTOCOL_TLS_CLIENT, ca_certs=None,
+                           timeout=_socket._GLOBAL_DEFAULT_TIMEOUT):
+    """The PEM certificate of the server at ``addr`` (verified when ``ca_certs`` is given).
+
+    As CPython's: ``timeout`` is the socket's (by default the global default timeout; None
+    blocks)."""
     from ._context import _create_stdlib_context
-    from ._constants import CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT
+    from ._constants import CERT_NONE, CERT_REQUIRED
     host, port = addr
     cert_reqs = CERT_REQUIRED if ca_certs is not None else CERT_NONE
-    context = _create_stdlib_context(
-        ssl_version if ssl_version is not None else PROTOCOL_TLS_CLIENT,
-        cert_reqs=cert_reqs, cafile=ca_certs)
-    arguments = {} if timeout is None else {"timeout": timeout}
-    with socket.create_connection(addr, **arguments) as sock:
+    context = _create_stdlib_context(ssl_version, cert_reqs=cert_reqs, cafile=ca_certs)
+    with _socket.create_connection(addr, timeout=timeout) as sock:
         with context.wrap_socket(sock, server_hostname=host) as sslsock:
             der = sslsock.getpeercert(True)
     return DER_cert_to_PEM_cert(der)
