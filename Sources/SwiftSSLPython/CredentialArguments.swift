@@ -53,17 +53,26 @@ enum CredentialArguments {
         throw PythonError.typeError("cadata should be an ASCII string or a bytes-like object")
     }
 
-    /// Calls `read()` once and takes its whole result.
+    /// Calls `read()` once and takes its whole result. Nothing at all is refused by name: it is
+    /// what a file-like object passed a second time without a `seek(0)` gives (App Engine code
+    /// keeps one `BytesIO` for every `wrap_socket`), and OpenSSL would only say "PEM lib".
     static func readAll(_ reader: PyObjectPointer, role: String) throws -> SensitiveBytes {
         let result = try callMethod(reader, "read")
         defer { CSwiftSSLPy_DecRef(result) }
+        let bytes: SensitiveBytes
         if CSwiftSSLPy_IsUnicode(result) != 0 {
-            return try utf8Bytes(result)
+            bytes = try utf8Bytes(result)
+        } else if isBytesLike(result) {
+            bytes = try withBuffer(result) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
+        } else {
+            throw PythonError.typeError("\(role).read() returned \(typeName(result)); expected str or bytes")
         }
-        if isBytesLike(result) {
-            return try withBuffer(result) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
+        if bytes.bytes.isEmpty {
+            throw TLSError(kind: .ssl, code: TLSError.codeSSL, message:
+                "\(role).read() returned nothing: a file-like object is read from its current position, "
+                    + "so one already read needs seek(0) before it is passed again (swiftssl)")
         }
-        throw PythonError.typeError("\(role).read() returned \(typeName(result)); expected str or bytes")
+        return bytes
     }
 
     /// Password: str, bytes-like, or a callable returning one of those.

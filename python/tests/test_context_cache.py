@@ -8,6 +8,7 @@ Certificates come from the session PKI and from fresh CAs made here (cryptograph
 
 import io
 import socket
+import threading
 import statistics
 import time
 
@@ -117,6 +118,29 @@ def test_shared_contexts_are_frozen(server_cert, root_ca):
             with pytest.raises(ValueError, match="shared by the wrap_socket cache"):
                 tls.context.verify_mode = swiftssl.CERT_NONE
             assert tls.context.verify_mode == swiftssl.CERT_REQUIRED
+
+
+def test_an_sni_callback_on_a_shared_context_stays_with_its_listening_socket(server_cert, root_ca):
+    """The callback lives in the socket's own SSLContext object, not in the shared core: it runs
+    for the connections that listener accepts, and not for another listener sharing the core."""
+    seen = {"first": [], "second": []}
+    listeners = {}
+    for name in seen:
+        raw = socket.create_server(("127.0.0.1", 0))
+        listeners[name] = swiftssl.wrap_socket(raw, server_side=True, certfile=server_cert.combined_pem)
+    assert listeners["first"].context._core_identity() == listeners["second"].context._core_identity()
+    listeners["first"].context.sni_callback = lambda tls, server_name, context: seen["first"].append(server_name)
+    client_context = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+    for name, listener in listeners.items():
+        with listener, socket.create_connection(listener.getsockname()) as raw:
+            result = {}
+            accepting = threading.Thread(target=lambda: result.setdefault("accepted", listener.accept()))
+            accepting.start()
+            with client_context.wrap_socket(raw, server_hostname="localhost") as tls:
+                accepting.join(10)
+                assert tls.version() is not None
+            result["accepted"][0].close()
+    assert seen == {"first": ["localhost"], "second": []}
 
 
 def test_cached_contexts_serve_many_real_connections(root_ca, server_cert):
