@@ -72,6 +72,18 @@ public final class Certificate {
         }
     }
 
+    /// Whether `bytes` (PEM or DER) begin with a certificate that decodes, whatever follows it.
+    static func beginsWithCertificate(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let first = try? ReadOnlyBIO.with(bytes) { bio -> OpaquePointer? in
+            OpenSSLErrorQueue.clear()
+            defer { OpenSSLErrorQueue.clear() }
+            return EncodingSniffer.looksLikePEM(bytes) ? PEM_read_bio_X509(bio, nil, nil, nil) : d2i_X509_bio(bio, nil)
+        }
+        guard let certificate = first ?? nil else { return false }
+        X509_free(certificate)
+        return true
+    }
+
     static func parseAllPEM(_ bytes: UnsafeRawBufferPointer, trustedFirst: Bool) throws -> [Certificate] {
         try ReadOnlyBIO.with(bytes) { bio in
             var certificates: [Certificate] = []
@@ -94,28 +106,27 @@ public final class Certificate {
         }
     }
 
+    /// Certificates one after another in DER, read as CPython reads `cadata` (`d2i_X509_bio` in
+    /// a loop): after the first, a header that cannot be read whole (the end of the data, or a
+    /// few stray bytes after the last certificate) ends the list; anything else fails.
     static func parseAllDER(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
-            throw TLSError.invalidArgument("no certificate data")
-        }
-        var offset = 0
-        var certificates: [Certificate] = []
-        while offset < bytes.count {
-            OpenSSLErrorQueue.clear()
-            let start = UnsafePointer(base + offset)
-            var cursor: UnsafePointer<UInt8>? = start
-            guard let x509 = d2i_X509(nil, &cursor, bytes.count - offset) else {
-                throw TLSError.fromQueue("could not decode DER certificate data")
+        guard bytes.count > 0 else { throw TLSError.invalidArgument("no certificate data") }
+        return try ReadOnlyBIO.with(bytes) { bio in
+            var certificates: [Certificate] = []
+            while true {
+                OpenSSLErrorQueue.clear()
+                guard let x509 = d2i_X509_bio(bio, nil) else {
+                    let entries = OpenSSLErrorQueue.drain()
+                    let endOfInput = entries.last.map {
+                        $0.libraryCode == ERR_LIB_ASN1 && $0.reasonCode == ASN1_R_HEADER_TOO_LONG
+                    } ?? true
+                    if endOfInput && !certificates.isEmpty { break }
+                    throw TLSError.from(entries: entries, fallback: "could not decode DER certificate data")
+                }
+                certificates.append(Certificate(taking: x509))
             }
-            let consumed = cursor.map { $0 - start } ?? 0
-            guard consumed > 0 else {
-                X509_free(x509)
-                throw TLSError.invalidArgument("could not decode DER certificate data")
-            }
-            certificates.append(Certificate(taking: x509))
-            offset += consumed
+            return certificates
         }
-        return certificates
     }
 
     /// The DER encoding.

@@ -50,6 +50,8 @@ extension TLSContext {
             certificates = try Certificate.parseAll(bytes.bytes)
         } catch var error as TLSError {
             if origin == "cadata" {
+                // A certificate came before the failure: CPython reports OpenSSL's error.
+                if Certificate.beginsWithCertificate(bytes.bytes) { throw error }
                 // CPython's own words when cadata yields no certificate, without OpenSSL's
                 // library and reason: "no start line" for PEM, "not enough data" for DER.
                 let cause = EncodingSniffer.looksLikePEM(bytes.bytes) ? "no start line" : "not enough data"

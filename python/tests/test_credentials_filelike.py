@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 
 import swiftssl
-from tls_support import CertificateAuthority, outcome
+from tls_support import CertificateAuthority, comparable, outcome
 
 
 class Reader:
@@ -216,6 +216,39 @@ def test_bad_ca_file_content_is_ssl_error_like_stdlib(content, form, tmp_path):
     source = tmp_path / "ca.pem" if form == "path" else io.BytesIO(content)
     actual = outcome(lambda: swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT).load_verify_locations(source))
     assert expected["class"] == actual["class"] == "SSLError", (expected, actual)
+
+
+CADATA_AFTER_A_CERTIFICATE = {
+    # A header that cannot be read whole ends the list (CPython's "EOF ASN1 file, not an error").
+    "stray zero": b"\x00", "stray SEQUENCE tag": b"\x30", "a header cut short": b"\x30\x82",
+    "nine 0xff": b"\xff" * 9, "a second certificate, then a stray byte": "second+\x01",
+    # Anything else is OpenSSL's error, as CPython reports it once a certificate was read.
+    "twenty zeros": b"\x00" * 20, "half a certificate": "half", "a small SEQUENCE": b"\x30\x03\x02\x01\x05",
+    "PEM, then a bad block": "\n-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n",
+}
+
+
+@pytest.mark.parametrize("case", list(CADATA_AFTER_A_CERTIFICATE))
+def test_cadata_after_its_first_certificate_reads_as_cpython_reads_it(case, root_ca):
+    """What follows the first certificate of cadata: ended, or OpenSSL's error (library, reason,
+    errno and text), as in CPython. (On error CPython keeps what it read before; swiftssl keeps
+    nothing: README, "Differences".)"""
+    other = CertificateAuthority("other")
+    first_der = ssl.PEM_cert_to_DER_cert(root_ca.cert_pem.decode())
+    second_der = ssl.PEM_cert_to_DER_cert(other.cert_pem.decode())
+    tail = CADATA_AFTER_A_CERTIFICATE[case]
+    if isinstance(tail, str) and tail.startswith("\n"):
+        cadata = root_ca.cert_pem.decode() + tail
+    else:
+        tail = {"second+\x01": second_der + b"\x01", "half": second_der[: len(second_der) // 2]}.get(tail, tail)
+        cadata = first_der + tail
+
+    def load(module):
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        result = comparable(outcome(lambda: context.load_verify_locations(cadata=cadata)))
+        return result if not result.get("ok") else context.cert_store_stats()["x509"]
+
+    assert load(swiftssl) == load(ssl)
 
 
 @pytest.mark.parametrize("content", [b"", ""], ids=["bytes", "str"])
