@@ -234,6 +234,8 @@ class SSLSocket(_socket.socket):
         # CPython's fallback seeks to `offset` when it is given and reads from the file's
         # position otherwise; afterwards it leaves the file at offset + bytes sent.
         start = file.seek(offset) if offset else file.tell()
+        if count is not None and count >= _UNTIL_END_OF_FILE:
+            count = None  # as CPython's loop: more than any file holds is up to its end
         progress = [0]
         try:
             self._sslobj.send_file(file.fileno(), start, count, _socket_timeout(self), progress)
@@ -368,10 +370,16 @@ class SSLSocket(_socket.socket):
         return connection, address
 
 
+# A count no file reaches (the native call takes a signed 64-bit count).
+_UNTIL_END_OF_FILE = 1 << 62
+
+
 def _is_plain_file(file):
     """True for what open(path, "rb") returns (or a FileIO): reading it returns exactly the
     bytes pread() finds at the same offsets. Other objects with a fileno() may not (GzipFile's
     is the compressed file's), and a BufferedRandom may hold writes not flushed yet."""
     kind = type(file)
     plain = kind is _io.FileIO or (kind is _io.BufferedReader and type(file.raw) is _io.FileIO)
-    return plain and not file.closed and file.readable()
+    # A pipe or FIFO opened so has no offsets for pread(): CPython's loop reads it, and its
+    # seek() afterwards raises io.UnsupportedOperation, which the native path would not.
+    return plain and not file.closed and file.readable() and file.seekable()

@@ -134,3 +134,30 @@ def test_a_peer_that_stops_reading_times_the_send_out_and_the_file_shows_what_we
         position = file.tell()
     assert 0 < position < 32 << 20
     assert position % 8192 == 0  # whole blocks (8 KiB in CPython, 256 KiB in swiftssl)
+
+
+@MODULES
+def test_a_pipe_is_sent_and_then_refuses_the_seek_as_in_cpython(connected, module):
+    """open() on a pipe gives a BufferedReader over a FileIO that cannot seek: CPython's loop
+    reads and sends it all, then its seek() to offset + count raises io.UnsupportedOperation."""
+    import os
+    client, peer = connected(module)
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"pipe data")
+    os.close(write_end)
+    reader, received = peer.receive_in_background(len(b"pipe data"))
+    with open(read_end, "rb") as file:
+        with pytest.raises(io.UnsupportedOperation):
+            client.sendfile(file)
+    reader.join(30)
+    assert bytes(received) == b"pipe data"
+
+
+@MODULES
+@pytest.mark.parametrize("count", [1 << 62, (1 << 63) - 1, 1 << 63, 1 << 80])
+def test_a_count_beyond_any_file_sends_to_its_end(connected, data_file, module, count):
+    client, peer = connected(module)
+    path, payload = data_file
+    with open(path, "rb") as file:
+        sent, received = send_and_receive(client, peer, file, 0, count, SIZE)
+    assert (sent, received) == (SIZE, payload)
