@@ -70,7 +70,7 @@ def _decode_certificate(source):
 
 def _describe(error):
     """One line for an exception: verification failures show OpenSSL's verify_message."""
-    if isinstance(error, swiftssl.SSLCertVerificationError) and error.verify_message:
+    if isinstance(error, swiftssl.SSLCertVerificationError) and getattr(error, "verify_message", None):
         return f"certificate verify failed: {error.verify_message} (verify code {error.verify_code})"
     if isinstance(error, socket.timeout):
         return "timed out"

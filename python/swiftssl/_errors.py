@@ -14,10 +14,9 @@ __all__ = [
 
 
 class SSLError(_ssl.SSLError):
-    """A TLS failure; ``library`` and ``reason`` name OpenSSL's diagnosis."""
-
-    library = None
-    reason = None
+    """A TLS failure; ``library`` and ``reason`` name OpenSSL's diagnosis. As in CPython, they
+    are set on errors OpenSSL reported (None where it named none) and absent on the few raised
+    with a message alone ("No cipher can be selected.")."""
 
 
 class SSLZeroReturnError(SSLError, _ssl.SSLZeroReturnError):
@@ -41,10 +40,9 @@ class SSLEOFError(SSLError, _ssl.SSLEOFError):
 
 
 class SSLCertVerificationError(SSLError, _ssl.SSLCertVerificationError):
-    """The peer's certificate or hostname failed verification (also a ``ValueError``)."""
-
-    verify_code = None
-    verify_message = None
+    """The peer's certificate or hostname failed verification (also a ``ValueError``);
+    ``verify_code`` and ``verify_message`` are set when OpenSSL's verification failed, absent
+    on a ``match_hostname`` mismatch, as in CPython."""
 
 
 CertificateError = SSLCertVerificationError

@@ -235,3 +235,34 @@ def test_an_error_with_a_reason_common_to_all_libraries_has_no_reason_mnemonic(r
 
     assert run(swiftssl) == run(ssl)
     assert run(ssl)[2] is None
+
+
+ATTRIBUTES = ("library", "reason", "verify_code", "verify_message")
+
+
+def _attributes_present(call):
+    try:
+        call()
+    except Exception as error:  # which attributes the raised exception has is what is compared
+        return type(error).__name__, tuple(name for name in ATTRIBUTES if hasattr(error, name))
+    return "returned", ()
+
+
+@pytest.mark.parametrize("case", ["constructed", "set_ciphers", "ALPN name too long", "bad PEM", "hostname mismatch"])
+def test_errors_have_the_attributes_cpythons_have(case):
+    """OpenSSL-reported errors carry library and reason (None where OpenSSL named none); errors
+    raised with a message alone, errors a program makes and match_hostname's have neither, as in
+    CPython. swiftssl's classes had class-level defaults (None), so hasattr() was always True."""
+    def call(module):
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        if case == "constructed":
+            raise module.SSLError("made by a program")
+        if case == "set_ciphers":
+            context.set_ciphers("NOPE")
+        if case == "ALPN name too long":
+            context.set_alpn_protocols(["x" * 256])
+        if case == "bad PEM":
+            context.load_verify_locations(cadata="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        if case == "hostname mismatch":
+            raise module.CertificateError("hostname 'b.example' doesn't match 'a.example'")
+    assert _attributes_present(lambda: call(swiftssl)) == _attributes_present(lambda: call(ssl))
