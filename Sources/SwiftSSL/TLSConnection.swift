@@ -113,6 +113,7 @@ public final class TLSConnection {
         context: TLSContext, descriptor: Int32, incoming: TLSMemoryBuffer?, outgoing: TLSMemoryBuffer?,
         channel: TLSRecordChannel?, serverSide: Bool, serverHostname: String?
     ) throws {
+        try TLSConnection.checkSide(serverSide, context: context)
         let hostname = try TLSConnection.validatedHostname(serverHostname, context: context, serverSide: serverSide)
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.sslContext) else {
@@ -180,6 +181,17 @@ public final class TLSConnection {
     static func owner(of ssl: OpaquePointer) -> TLSConnection? {
         guard let pointer = SSL_get_ex_data(ssl, 0) else { return nil }
         return Unmanaged<TLSConnection>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// A client connection of a server-only context, or a server connection of a client-only
+    /// one, is refused before anything else, with CPython's SSLError (errno 0, no library).
+    static func checkSide(_ serverSide: Bool, context: TLSContext) throws {
+        let refused: String? = switch (serverSide, context.protocolSelection) {
+        case (true, .tlsClient): "Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"
+        case (false, .tlsServer): "Cannot create a client socket with a PROTOCOL_TLS_SERVER context"
+        default: nil
+        }
+        if let refused { throw TLSError(kind: .ssl, code: 0, message: "\(refused) (swiftssl)") }
     }
 
     /// CPython's rules for `server_hostname`, plus U-labels converted to A-labels.

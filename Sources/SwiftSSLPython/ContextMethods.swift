@@ -294,7 +294,7 @@ func contextWrapFD(_ object: PyObjectPointer?, _ vector: FastArguments, _ count:
             throw PythonError.valueError("invalid socket file descriptor \(descriptor)")
         }
         let connection = try TLSConnection(
-            context: box.context, socket: socket, serverSide: try arguments.bool(1),
+            context: box.context, socket: socket, serverSide: try serverSide(arguments, 1),
             serverHostname: try arguments.optionalString(2))
         return try wrapConnection(connection, contextObject: object, owner: arguments.optional(3))
     }
@@ -306,7 +306,7 @@ func contextWrapFD(_ object: PyObjectPointer?, _ vector: FastArguments, _ count:
 func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_wrap_memory", arguments: 5...5) { box, arguments in
         let incomingObject = try arguments.object(0), outgoingObject = try arguments.object(1)
-        let serverSide = try arguments.bool(2), serverHostname = try arguments.optionalString(3)
+        let serverSide = try serverSide(arguments, 2), serverHostname = try arguments.optionalString(3)
         let connection: TLSConnection
         if StdlibMemoryBIOChannel.accepts(incomingObject, outgoingObject) {
             let channel = try StdlibMemoryBIOChannel(incoming: incomingObject, outgoing: outgoingObject)
@@ -320,6 +320,12 @@ func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
         }
         return try wrapConnection(connection, contextObject: object, owner: arguments.optional(4))
     }
+}
+
+/// `server_side` as CPython's `_wrap_socket`/`_wrap_bio` take it: a C int (TypeError for None,
+/// a float or a str), any value but 0 meaning the server side.
+private func serverSide(_ arguments: Arguments, _ index: Int) throws -> Bool {
+    try arguments.cInt(index) != 0
 }
 
 private func wrapConnection(_ connection: TLSConnection, contextObject: PyObjectPointer?, owner: PyObjectPointer?) throws -> PyObjectPointer {

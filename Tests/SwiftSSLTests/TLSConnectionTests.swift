@@ -241,6 +241,26 @@ final class TLSConnectionTests: XCTestCase {
         XCTAssertEqual(try client.peerCertificate?.info.issuer.commonNames, ["swiftssl test intermediate"])
     }
 
+    func testASideTheContextsProtocolCannotTakeIsRefused() throws {
+        let toServer = try TLSMemoryBuffer(), toClient = try TLSMemoryBuffer()
+        let serverOnly = try TLSContext(protocol: .tlsServer)
+        XCTAssertThrowsError(try TLSConnection(context: serverOnly, incoming: toClient, outgoing: toServer)) { error in
+            XCTAssertEqual((error as? TLSError)?.message,
+                           "Cannot create a client socket with a PROTOCOL_TLS_SERVER context (swiftssl)")
+            XCTAssertEqual((error as? TLSError)?.kind, .ssl)
+        }
+        let clientOnly = try TLSContext(protocol: .tlsClient)
+        XCTAssertThrowsError(try TLSConnection(context: clientOnly, incoming: toServer, outgoing: toClient,
+                                               serverSide: true)) { error in
+            XCTAssertEqual((error as? TLSError)?.message,
+                           "Cannot create a server socket with a PROTOCOL_TLS_CLIENT context (swiftssl)")
+        }
+        // Either side of a context that takes both.
+        let both = try TLSContext(protocol: .tls)
+        XCTAssertNoThrow(try TLSConnection(context: both, incoming: toClient, outgoing: toServer))
+        XCTAssertNoThrow(try TLSConnection(context: both, incoming: toServer, outgoing: toClient, serverSide: true))
+    }
+
     func testHostnameRulesMatchCPython() throws {
         let context = try TLSContext(protocol: .tlsClient)
         let pair = try LoopbackPair()
@@ -248,7 +268,8 @@ final class TLSConnectionTests: XCTestCase {
             XCTAssertEqual((error as? TLSError)?.message, "check_hostname requires server_hostname")
         }
         XCTAssertThrowsError(try TLSConnection(context: context, socket: pair.client, serverHostname: ".example.com"))
-        XCTAssertThrowsError(try TLSConnection(context: context, socket: pair.client, serverSide: true, serverHostname: "x")) { error in
+        let eitherSide = try TLSContext(protocol: .tls)  // a client-only context refuses the server side first
+        XCTAssertThrowsError(try TLSConnection(context: eitherSide, socket: pair.client, serverSide: true, serverHostname: "x")) { error in
             XCTAssertEqual((error as? TLSError)?.message, "server_hostname can only be specified in client mode")
         }
     }

@@ -220,3 +220,50 @@ def test_an_sni_result_that_is_no_alert_is_reported_with_the_result(module, root
         pair.handshake()
         pair.server.do_handshake()
     assert [(type(report.exc_value), report.object) for report in reports] == [(TypeError, "40")]
+
+
+def _refusal(call):
+    try:
+        call()
+    except Exception as error:  # the description is what is compared
+        return (type(error).__name__, error.args[0], error.args[1].split(" (")[0],
+                getattr(error, "library", "-"), getattr(error, "reason", "-"))
+    return "returned"
+
+
+@pytest.mark.parametrize("protocol, server_side", [("PROTOCOL_TLS_SERVER", False), ("PROTOCOL_TLS_CLIENT", True),
+                                                   ("PROTOCOL_TLS_SERVER", 0), ("PROTOCOL_TLS_CLIENT", 1)])
+@pytest.mark.parametrize("shape", ["wrap_socket", "wrap_bio"])
+def test_a_side_the_contexts_protocol_cannot_take_is_refused_as_in_cpython(protocol, server_side, shape):
+    """A client connection of a PROTOCOL_TLS_SERVER context (or the reverse) is an SSLError at
+    once, errno 0 and no library, as _ssl.c refuses it; swiftssl made the connection, which
+    could only fail later in its handshake."""
+    def attempt(module):
+        context = module.SSLContext(getattr(module, protocol))
+        context.check_hostname = False
+        if shape == "wrap_bio":
+            return _refusal(lambda: context.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_side=server_side))
+        left, right = socket.socketpair()
+        with left, right:
+            return _refusal(lambda: context.wrap_socket(left, server_side=server_side))
+    ours, theirs = attempt(swiftssl), attempt(stdlib_ssl)
+    assert ours == theirs and ours[0] == "SSLError", (ours, theirs)
+
+
+@pytest.mark.parametrize("server_side", [None, 1.5, "1"], ids=["None", "float", "str"])
+@pytest.mark.parametrize("shape", ["wrap_socket", "wrap_bio"])
+def test_server_side_is_a_c_int_as_in_cpython(server_side, shape):
+    """TypeError for what is not an int, where swiftssl took any value's truth."""
+    def attempt(module):
+        context = module.SSLContext(module.PROTOCOL_TLS_SERVER)
+        try:
+            if shape == "wrap_bio":
+                context.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_side=server_side)
+            else:
+                left, right = socket.socketpair()
+                with left, right:
+                    context.wrap_socket(left, server_side=server_side)
+        except Exception as error:  # the description is what is compared
+            return type(error).__name__, str(error)
+        return "returned"
+    assert attempt(swiftssl) == attempt(stdlib_ssl)
