@@ -84,25 +84,12 @@ public final class Certificate {
         return true
     }
 
+    /// Certificates one after another in PEM: blocks with other labels are skipped; running out
+    /// of blocks after the first certificate ends the list, anything else fails.
     static func parseAllPEM(_ bytes: UnsafeRawBufferPointer, trustedFirst: Bool) throws -> [Certificate] {
-        try ReadOnlyBIO.with(bytes) { bio in
-            var certificates: [Certificate] = []
-            while true {
-                OpenSSLErrorQueue.clear()
-                let read = trustedFirst && certificates.isEmpty
-                    ? PEM_read_bio_X509_AUX(bio, nil, nil, nil) : PEM_read_bio_X509(bio, nil, nil, nil)
-                guard let x509 = read else {
-                    let entries = OpenSSLErrorQueue.drain()
-                    // Running out of blocks ends the loop; anything else is a malformed block.
-                    let endOfInput = entries.last.map {
-                        $0.libraryCode == ERR_LIB_PEM && $0.reasonCode == PEM_R_NO_START_LINE
-                    } ?? true
-                    if endOfInput && !certificates.isEmpty { break }
-                    throw TLSError.from(entries: entries, fallback: "no certificate found in PEM data")
-                }
-                certificates.append(Certificate(taking: x509))
-            }
-            return certificates
+        try readEach(from: bytes, endsAt: (ERR_LIB_PEM, PEM_R_NO_START_LINE),
+                     fallback: "no certificate found in PEM data") { bio, isFirst in
+            trustedFirst && isFirst ? PEM_read_bio_X509_AUX(bio, nil, nil, nil) : PEM_read_bio_X509(bio, nil, nil, nil)
         }
     }
 
@@ -111,21 +98,31 @@ public final class Certificate {
     /// few stray bytes after the last certificate) ends the list; anything else fails.
     static func parseAllDER(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
         guard bytes.count > 0 else { throw TLSError.invalidArgument("no certificate data") }
-        return try ReadOnlyBIO.with(bytes) { bio in
+        return try readEach(from: bytes, endsAt: (ERR_LIB_ASN1, ASN1_R_HEADER_TOO_LONG),
+                            fallback: "could not decode DER certificate data") { bio, _ in d2i_X509_bio(bio, nil) }
+    }
+
+    /// Calls `read` over `bytes` until it returns nil: after at least one certificate, a failure
+    /// whose latest error is `end` (library, reason) is the end of the input; any other failure
+    /// throws OpenSSL's error.
+    private static func readEach(
+        from bytes: UnsafeRawBufferPointer, endsAt end: (library: Int32, reason: Int32), fallback: String,
+        _ read: (_ bio: OpaquePointer, _ isFirst: Bool) -> OpaquePointer?
+    ) throws -> [Certificate] {
+        try ReadOnlyBIO.with(bytes) { bio in
             var certificates: [Certificate] = []
             while true {
                 OpenSSLErrorQueue.clear()
-                guard let x509 = d2i_X509_bio(bio, nil) else {
+                guard let x509 = read(bio, certificates.isEmpty) else {
                     let entries = OpenSSLErrorQueue.drain()
                     let endOfInput = entries.last.map {
-                        $0.libraryCode == ERR_LIB_ASN1 && $0.reasonCode == ASN1_R_HEADER_TOO_LONG
+                        $0.libraryCode == end.library && $0.reasonCode == end.reason
                     } ?? true
-                    if endOfInput && !certificates.isEmpty { break }
-                    throw TLSError.from(entries: entries, fallback: "could not decode DER certificate data")
+                    if endOfInput && !certificates.isEmpty { return certificates }
+                    throw TLSError.from(entries: entries, fallback: fallback)
                 }
                 certificates.append(Certificate(taking: x509))
             }
-            return certificates
         }
     }
 

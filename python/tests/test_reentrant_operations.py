@@ -46,6 +46,22 @@ COMMON = """
     def calling(connection, name):
         arguments = {"read": (5,), "write": (b"x",), "send": (b"x",), "sendall": (b"x",)}
         return lambda: getattr(connection, name)(*arguments.get(name, ()))
+
+    def handshake_over_a_socketpair():
+        # {"server": outcome, "client": outcome} of a handshake between the two contexts.
+        raw_client, raw_server = socket.socketpair()
+        results = {}
+        ends = [("client", lambda: client_context.wrap_socket(raw_client, server_hostname="localhost")),
+                ("server", lambda: server_context.wrap_socket(raw_server, server_side=True))]
+        threads = [threading.Thread(target=lambda end=end, wrap=wrap: results.setdefault(end, outcome(wrap)))
+                   for end, wrap in ends]
+        for raw in (raw_client, raw_server):
+            raw.settimeout(10)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
 """
 
 SIGNAL_HANDLER_WRITES_DURING_SENDALL = COMMON + """
@@ -73,15 +89,7 @@ SNI_CALLBACK_OPERATES = COMMON + """
         note(calling(connection, os.environ["INNER"]))
 
     server_context.sni_callback = callback
-    raw_client, raw_server = socket.socketpair()
-    raw_client.settimeout(10)
-    raw_server.settimeout(10)
-    client = threading.Thread(target=lambda: outcome(
-        lambda: client_context.wrap_socket(raw_client, server_hostname="localhost")))
-    client.start()
-    print("outer:", outcome(lambda: server_context.wrap_socket(raw_server, server_side=True)),
-          "| inner:", *inner)
-    client.join()
+    print("outer:", handshake_over_a_socketpair()["server"], "| inner:", *inner)
 """
 
 SNI_CALLBACK_OPERATES_OVER_MEMORY = COMMON + """
@@ -102,16 +110,7 @@ MESSAGE_CALLBACK_OPERATES = COMMON + """
             note(calling(connection, os.environ["INNER"]))
 
     client_context._msg_callback = callback
-    raw_client, raw_server = socket.socketpair()
-    raw_client.settimeout(5)
-    raw_server.settimeout(5)
-    server = threading.Thread(target=lambda: outcome(
-        lambda: server_context.wrap_socket(raw_server, server_side=True)))
-    server.start()
-    print("outer:", outcome(lambda: client_context.wrap_socket(raw_client, server_hostname="localhost")),
-          "| inner:", *inner)
-    raw_client.close()
-    server.join()
+    print("outer:", handshake_over_a_socketpair()["client"], "| inner:", *inner)
 """
 
 
