@@ -301,3 +301,19 @@ def test_the_frozen_contexts_of_module_level_wrap_socket_refuse_psk_callbacks():
             with pytest.raises(ValueError, match="shared by the wrap_socket cache"):
                 setter(len)
         assert tls.context._psk_client_callback is None and tls.context._psk_server_callback is None
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("side", ["client", "server"])
+def test_setting_a_callback_to_none_turns_psk_off_again(version, side):
+    """set_psk_*_callback(None) removes the hook: with one side's taken away, the PSK-only
+    handshake fails where it succeeded with both."""
+    client, server = psk_contexts(swiftssl, version, lambda hint: ("id", PSK), lambda identity: PSK)
+    assert memory_handshake(swiftssl, client, server) == {"client": None, "server": None}
+    if side == "client":
+        client.set_psk_client_callback(None)
+    else:
+        server.set_psk_server_callback(None)
+    results = memory_handshake(swiftssl, client, server)
+    assert results["client"] is not None or results["server"] is not None, results
+    assert all(result is None or result[0] == "SSLError" for result in results.values()), results
