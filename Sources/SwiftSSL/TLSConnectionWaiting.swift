@@ -103,7 +103,12 @@ extension TLSConnection {
             let concurrent = operationsInProgress.load(ordering: .relaxed) > 1
             let slice = concurrent ? MonotonicInstant.now().adding(seconds: TLSConnection.concurrentWaitSlice) : nil
             let until = slice.map { slice in deadline.map { min($0, slice) } ?? slice } ?? deadline
-            switch try SocketWaiter.wait(descriptor: socketDescriptor, forWriting: forWriting, until: until) {
+            let outcome = try SocketWaiter.wait(descriptor: socketDescriptor, forWriting: forWriting, until: until)
+            // detachSocket() on another thread during the wait: the descriptor is no longer
+            // ours (it may already name another socket), so the operation ends as it would
+            // have started after it.
+            try checkSocketAttached()
+            switch outcome {
             case .ready:
                 return true
             case .interrupted:

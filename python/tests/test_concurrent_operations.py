@@ -257,3 +257,32 @@ def test_detach_while_another_threads_handshake_runs_python_code(root_ca, stdlib
     with pytest.raises(OSError):
         server.finish()
     server_raw.close()
+
+
+@pytest.mark.parametrize("operation", ["recv", "sendall"])
+def test_an_operation_waiting_when_another_thread_detaches_the_socket_raises_ebadf(connected, operation):
+    """The wait was on a descriptor that is no longer the connection's (README: after detach(),
+    reads and writes raise OSError(EBADF)); a read used to return b"" once the peer's data woke
+    it, as if the peer had closed."""
+    import errno
+    tls, peer = connected()
+    if operation == "recv":
+        waiting = Worker(lambda: tls.recv(100))
+    else:
+        waiting = Worker(lambda: tls.sendall(b"z" * (64 << 20)))  # more than the buffers hold
+    waiting.start()
+    time.sleep(0.3)  # the operation is waiting for the socket
+    descriptor = tls.detach()
+    if operation == "recv":
+        peer.raw.sendall(b"wakes the wait")
+    else:
+        peer.raw.setblocking(False)
+        try:
+            while peer.raw.recv(1 << 20):  # room to write wakes the wait
+                pass
+        except BlockingIOError:
+            pass
+    with pytest.raises(OSError) as raised:
+        waiting.finish()
+    assert raised.value.errno == errno.EBADF, raised.value
+    os.close(descriptor)
