@@ -87,38 +87,47 @@ public final class Certificate {
     /// Certificates one after another in PEM: blocks with other labels are skipped; running out
     /// of blocks after the first certificate ends the list, anything else fails.
     static func parseAllPEM(_ bytes: UnsafeRawBufferPointer, trustedFirst: Bool) throws -> [Certificate] {
-        try readEach(from: bytes, endsAt: (ERR_LIB_PEM, PEM_R_NO_START_LINE),
+        try readEach(from: bytes, endsAt: .error(library: ERR_LIB_PEM, reason: PEM_R_NO_START_LINE),
                      fallback: "no certificate found in PEM data") { bio, isFirst in
             trustedFirst && isFirst ? PEM_read_bio_X509_AUX(bio, nil, nil, nil) : PEM_read_bio_X509(bio, nil, nil, nil)
         }
     }
 
-    /// Certificates one after another in DER, read as CPython reads `cadata` (`d2i_X509_bio` in
-    /// a loop): after the first, a header that cannot be read whole (the end of the data, or a
-    /// few stray bytes after the last certificate) ends the list; anything else fails.
+    /// Certificates one after another in DER, read as CPython 3.12 and later read `cadata`: the
+    /// list ends where the data does, and anything after the last certificate that is not one
+    /// fails with OpenSSL's error (3.11 took a few stray bytes there for the end).
     static func parseAllDER(_ bytes: UnsafeRawBufferPointer) throws -> [Certificate] {
         guard bytes.count > 0 else { throw TLSError.invalidArgument("no certificate data") }
-        return try readEach(from: bytes, endsAt: (ERR_LIB_ASN1, ASN1_R_HEADER_TOO_LONG),
-                            fallback: "could not decode DER certificate data") { bio, _ in d2i_X509_bio(bio, nil) }
+        return try readEach(from: bytes, endsAt: .endOfData, fallback: "could not decode DER certificate data") { bio, _ in
+            d2i_X509_bio(bio, nil)
+        }
     }
 
-    /// Calls `read` over `bytes` until it returns nil: after at least one certificate, a failure
-    /// whose latest error is `end` (library, reason) is the end of the input; any other failure
-    /// throws OpenSSL's error.
+    /// Where a list of certificates ends.
+    private enum EndOfList {
+        /// At a failure whose latest error is this one, after at least one certificate.
+        case error(library: Int32, reason: Int32)
+        /// Where the data ends.
+        case endOfData
+    }
+
+    /// Calls `read` over `bytes` until the list ends (`end`); any other failure throws OpenSSL's
+    /// error.
     private static func readEach(
-        from bytes: UnsafeRawBufferPointer, endsAt end: (library: Int32, reason: Int32), fallback: String,
+        from bytes: UnsafeRawBufferPointer, endsAt end: EndOfList, fallback: String,
         _ read: (_ bio: OpaquePointer, _ isFirst: Bool) -> OpaquePointer?
     ) throws -> [Certificate] {
         try ReadOnlyBIO.with(bytes) { bio in
             var certificates: [Certificate] = []
             while true {
+                if case .endOfData = end, !certificates.isEmpty, BIO_ctrl_pending(bio) == 0 { return certificates }
                 OpenSSLErrorQueue.clear()
                 guard let x509 = read(bio, certificates.isEmpty) else {
                     let entries = OpenSSLErrorQueue.drain()
-                    let endOfInput = entries.last.map {
-                        $0.libraryCode == end.library && $0.reasonCode == end.reason
-                    } ?? true
-                    if endOfInput && !certificates.isEmpty { return certificates }
+                    if case .error(let library, let reason) = end, !certificates.isEmpty,
+                       entries.last.map({ $0.libraryCode == library && $0.reasonCode == reason }) ?? true {
+                        return certificates
+                    }
                     throw TLSError.from(entries: entries, fallback: fallback)
                 }
                 certificates.append(Certificate(taking: x509))
