@@ -33,6 +33,11 @@ public final class TLSConnection {
     let ssl: OpaquePointer
     /// The context in force; the server's SNI callback may replace it.
     public private(set) var context: TLSContext
+    /// The context the connection was made with, kept for its whole life: OpenSSL goes on
+    /// calling that `SSL_CTX`'s callbacks after ``switchContext(to:)`` (the servername callback
+    /// again for the ClientHello after a HelloRetryRequest), and their argument is this object,
+    /// unretained, which the switch could otherwise free.
+    private let originalContext: TLSContext
     /// True for the accepting side.
     public let isServerSide: Bool
     /// The peer's close_notify was processed by a read that returned data before it (reads
@@ -121,6 +126,7 @@ public final class TLSConnection {
         }
         self.ssl = ssl
         self.context = context
+        self.originalContext = context
         self.isServerSide = serverSide
         self.serverHostname = hostname
         self.socketDescriptor = descriptor

@@ -261,6 +261,34 @@ final class TLSConnectionTests: XCTestCase {
         XCTAssertNoThrow(try TLSConnection(context: both, incoming: toServer, outgoing: toClient, serverSide: true))
     }
 
+    /// The README's SNI pattern with the first context owned by the connection alone: after
+    /// switchContext(to:) drops it, a HelloRetryRequest (the server takes P-256 only; the client
+    /// offers X25519 first) makes OpenSSL call that context's servername callback again. It was
+    /// freed: a use after free ("Unknown error occurred while attempting to acquire a Mutex").
+    func testTheFirstContextOutlivesASwitchThroughAHelloRetryRequest() throws {
+        let tenant = try TestPKI.serverContext()
+        func serverConnection(incoming: TLSMemoryBuffer, outgoing: TLSMemoryBuffer) throws -> TLSConnection {
+            let first = try TLSContext(protocol: .tlsServer)  // owned by the connection only
+            try first.loadCertificateChain(certificate: .path(TestPKI.selfSignedCertificate),
+                                           privateKey: .path(TestPKI.selfSignedKey))
+            try first.setKeyExchangeGroup("prime256v1")
+            first.serverNameCallback = { connection, _ in
+                connection.switchContext(to: tenant)
+                return .accept
+            }
+            return try TLSConnection(context: first, incoming: incoming, outgoing: outgoing, serverSide: true)
+        }
+        for _ in 0..<20 {
+            let toServer = try TLSMemoryBuffer(), toClient = try TLSMemoryBuffer()
+            let server = try serverConnection(incoming: toServer, outgoing: toClient)
+            let client = try TLSConnection(context: try TestPKI.clientContext(), incoming: toClient,
+                                           outgoing: toServer, serverHostname: "localhost")
+            try TLSConnection.completeHandshakes(client: client, server: server)
+            XCTAssertEqual(client.negotiatedVersion, "TLSv1.3")
+            XCTAssertEqual(try client.peerCertificate?.info.issuer.commonNames, ["swiftssl test intermediate"])
+        }
+    }
+
     func testHostnameRulesMatchCPython() throws {
         let context = try TLSContext(protocol: .tlsClient)
         let pair = try LoopbackPair()

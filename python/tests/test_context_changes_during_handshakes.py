@@ -68,3 +68,51 @@ def test_callbacks_changed_while_other_threads_handshake(server_cert, root_ca, t
     assert result.returncode == 0, f"exit status {result.returncode}: {result.stdout} {result.stderr[-2000:]}"
     assert result.stdout.startswith("handshakes ")
     assert "CLIENT_HANDSHAKE_TRAFFIC_SECRET" in (tmp_path / "keylog.txt").read_text()
+
+
+SWITCH_THROUGH_A_HELLO_RETRY = r'''
+import gc, os
+import swiftssl
+
+chain, key, root = (os.environ[name] for name in ("CHAIN_PEM", "KEY_PEM", "ROOT_PEM"))
+tenant = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
+tenant.load_cert_chain(chain, key)
+client_context = swiftssl.create_default_context(cadata=root)
+
+
+def server_object(incoming, outgoing):
+    first = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)  # the connection keeps the only reference
+    first.load_cert_chain(chain, key)
+    first.set_ecdh_curve("prime256v1")  # the client's first key share is X25519: a HelloRetryRequest
+
+    def switch(connection, server_name, context):
+        connection.context = tenant
+
+    first.sni_callback = switch
+    return first.wrap_bio(incoming, outgoing, server_side=True)
+
+
+for _ in range(20):
+    bios = [swiftssl.MemoryBIO() for _ in range(4)]
+    server = server_object(bios[0], bios[1])
+    client = client_context.wrap_bio(bios[2], bios[3], server_hostname="localhost")
+    for _ in range(6):
+        for end in (client, server):
+            try:
+                end.do_handshake()
+            except swiftssl.SSLWantReadError:
+                pass
+            gc.collect()  # the first context goes once the switch drops it
+        bios[0].write(bios[3].read())
+        bios[2].write(bios[1].read())
+    assert client.version() == "TLSv1.3" and server.context is tenant
+print("ok")
+'''
+
+
+def test_a_context_dropped_by_an_sni_switch_survives_a_hello_retry(server_cert, root_ca):
+    """The first context, referenced by its connection alone, is dropped when the SNI callback
+    switches; OpenSSL calls its servername callback again for the ClientHello that follows a
+    HelloRetryRequest (Sources/SwiftSSL/TLSConnection.swift, originalContext)."""
+    child = run_child(SWITCH_THROUGH_A_HELLO_RETRY, **pki_environment(server_cert, root_ca))
+    assert child.returncode == 0 and child.stdout.strip() == "ok", child.stderr[-3000:]
