@@ -14,9 +14,10 @@ public enum IOTimeout: Sendable, Equatable {
     case deadline(MonotonicInstant)
 
     /// A deadline `seconds` from now; `nil` means blocking and 0 non-blocking, as in Python.
+    /// Python refuses a NaN timeout (`ValueError`); here it counts as 0, so that it never waits.
     public static func seconds(_ seconds: Double?) -> IOTimeout {
         guard let seconds else { return .blocking }
-        if seconds <= 0 { return .nonBlocking }
+        if !(seconds > 0) { return .nonBlocking }
         return .deadline(MonotonicInstant.now().adding(seconds: seconds))
     }
 }
@@ -26,6 +27,11 @@ public struct MonotonicInstant: Sendable, Equatable, Comparable {
     /// Nanoseconds since an arbitrary origin.
     public var nanoseconds: Int64
 
+    /// The instant `nanoseconds` after the clock's origin (``now()`` gives the current one).
+    public init(nanoseconds: Int64) {
+        self.nanoseconds = nanoseconds
+    }
+
     /// The current instant.
     public static func now() -> MonotonicInstant {
         var spec = timespec()
@@ -33,12 +39,15 @@ public struct MonotonicInstant: Sendable, Equatable, Comparable {
         return MonotonicInstant(nanoseconds: Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec))
     }
 
-    /// This instant moved by `seconds`, saturating instead of overflowing.
+    /// This instant moved by `seconds`, saturating instead of overflowing: at `Int64.max / 2`
+    /// going forward (NaN included: a wait that long never ends), at `Int64.min / 2` going back.
     public func adding(seconds: Double) -> MonotonicInstant {
         let delta = seconds * 1e9
         if !(delta < Double(Int64.max / 2)) { return MonotonicInstant(nanoseconds: Int64.max / 2) }
+        if !(delta > Double(Int64.min / 2)) { return MonotonicInstant(nanoseconds: Int64.min / 2) }
         let (sum, overflow) = nanoseconds.addingReportingOverflow(Int64(delta))
-        return MonotonicInstant(nanoseconds: overflow ? Int64.max / 2 : sum)
+        guard overflow else { return MonotonicInstant(nanoseconds: sum) }
+        return MonotonicInstant(nanoseconds: delta > 0 ? Int64.max / 2 : Int64.min / 2)
     }
 
     /// Orders instants.
@@ -60,8 +69,9 @@ enum SocketWaiter {
         var entry = pollfd(fd: descriptor, events: Int16(forWriting ? POLLOUT : POLLIN), revents: 0)
         var milliseconds: Int32 = -1
         if let deadline {
-            let remaining = deadline.nanoseconds - MonotonicInstant.now().nanoseconds
-            if remaining <= 0 { return .timedOut }
+            let (remaining, overflow) = deadline.nanoseconds.subtractingReportingOverflow(MonotonicInstant.now().nanoseconds)
+            // Overflow: a deadline so far back (a hand-made Int64.min) that it passed long ago.
+            if overflow || remaining <= 0 { return .timedOut }
             // Round up so a sub-millisecond remainder still waits rather than spinning.
             milliseconds = Int32(clamping: (remaining + 999_999) / 1_000_000)
         }
