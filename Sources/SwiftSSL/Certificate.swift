@@ -29,17 +29,27 @@ public final class Certificate {
         self.init(sharing: first.x509)
     }
 
-    /// Parses one DER-encoded certificate; the whole input must be consumed.
+    /// Parses one DER-encoded certificate; the whole input must be consumed (bytes after the
+    /// certificate are refused).
     public static func fromDER(_ der: UnsafeRawBufferPointer) throws -> Certificate {
-        guard let base = der.baseAddress, der.count > 0, der.count <= Int(Int32.max) else {
+        guard let base = der.baseAddress, der.count > 0 else {
             throw TLSError.invalidArgument("empty DER certificate")
         }
+        guard der.count <= Int(Int32.max) else {
+            throw TLSError.invalidArgument("DER certificate too large (\(der.count) bytes)")
+        }
         OpenSSLErrorQueue.clear()
-        var cursor: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+        let start = base.assumingMemoryBound(to: UInt8.self)
+        var cursor: UnsafePointer<UInt8>? = start
         guard let x509 = d2i_X509(nil, &cursor, der.count) else {
             throw TLSError.fromQueue("could not decode DER certificate")
         }
-        return Certificate(taking: x509)
+        let certificate = Certificate(taking: x509)
+        let consumed = cursor.map { $0 - UnsafePointer(start) } ?? 0
+        guard consumed == der.count else {
+            throw TLSError.invalidArgument("\(der.count - consumed) bytes after the DER certificate")
+        }
+        return certificate
     }
 
     /// Every certificate in `bytes`, in order: all PEM `CERTIFICATE` blocks, or a concatenation of

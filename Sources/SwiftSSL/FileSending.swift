@@ -15,7 +15,9 @@ extension TLSConnection {
     /// the deadline `timeout()` gives for it. The TLS counterpart of `sendfile(2)`: the bytes
     /// cannot go from the page cache to the socket as they are, since they must be encrypted.
     ///
-    /// - Parameter sent: counts the bytes sent, including when this throws partway.
+    /// - Parameter sent: the bytes of this part already sent, normally 0: the call sends from
+    ///   `offset + sent` up to `offset + count`, and adds what it sends, including when it throws
+    ///   partway. Pass back the value a call that threw left there to resume that part.
     /// - Throws: ``TLSError`` for the connection; a ``TLSError/Kind/system`` error when the file
     ///   cannot be read; ``TLSError/Kind/invalidArgument`` for a negative offset or count.
     public func sendFile(descriptor: Int32, offset: Int, count: Int?, timeout: () -> IOTimeout,

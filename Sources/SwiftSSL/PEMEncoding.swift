@@ -80,6 +80,8 @@ public enum PEMEncoding {
                 output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
+        // One character of a group left over holds 6 bits, less than a byte: not base64.
+        if bits == 6 || padding > 2 { return nil }
         return output
     }
 }

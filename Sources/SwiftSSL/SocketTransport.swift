@@ -292,7 +292,31 @@ final class SocketTransport {
             // blocks: the connection waits with `poll`, outside its lock (TLSConnection).
             return Glibc.send(descriptor, source, count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
         }
-        return Glibc.write(descriptor, source, count)
+        return Self.writeWithoutSIGPIPE(descriptor, source, count)
+    }
+
+    /// `write(2)` to a descriptor that is not a socket (a pipe), where there is no MSG_NOSIGNAL:
+    /// SIGPIPE is blocked on this thread for the call, and one it raised is taken off the
+    /// thread's pending signals, so a reader that went away is an EPIPE error and never kills a
+    /// program that does not ignore SIGPIPE (Python ignores it; a Swift program does not).
+    private static func writeWithoutSIGPIPE(_ descriptor: Int32, _ source: UnsafeRawPointer, _ count: Int) -> Int {
+        var pipeSignal = sigset_t(), previous = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var pendingBefore = sigset_t()
+        sigpending(&pendingBefore)
+        let alreadyPending = sigismember(&pendingBefore, SIGPIPE) == 1
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        let written = Glibc.write(descriptor, source, count)
+        let code = errno
+        if written < 0, code == EPIPE, !alreadyPending {
+            // The SIGPIPE this write raised, still pending while blocked: take it.
+            var none = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeSignal, nil, &none) == -1 && errno == EINTR {}
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        errno = code
+        return written
     }
 
     /// The errors OpenSSL's socket BIO retries after (`BIO_sock_non_fatal_error`).

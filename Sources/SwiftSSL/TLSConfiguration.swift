@@ -27,7 +27,8 @@ public struct TLSConfiguration {
     public var trustRoots: TrustRoots = .none
     /// The chain to present (leaf first); may also hold the key.
     public var certificateChain: CredentialSource?
-    /// The private key, when not inside ``certificateChain``.
+    /// The private key, when not inside ``certificateChain`` (which it needs: a key alone is
+    /// refused).
     public var privateKey: CredentialSource?
     /// The password of an encrypted key.
     public var password: PasswordSource?
@@ -85,6 +86,11 @@ struct LoadedConfiguration {
     let caBytes: SensitiveBytes?
 
     init(_ configuration: TLSConfiguration) throws {
+        // Without a chain the key would be dropped, and the mistake would show only at the first
+        // handshake (a server's "no shared cipher"); Python's load_cert_chain needs a certfile too.
+        if configuration.privateKey != nil, configuration.certificateChain == nil {
+            throw TLSError.invalidArgument("privateKey is set without certificateChain: set the chain it belongs to")
+        }
         self.configuration = configuration
         certificateBytes = try configuration.certificateChain?.load()
         keyBytes = try configuration.privateKey?.load()

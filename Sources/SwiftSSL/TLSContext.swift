@@ -23,6 +23,10 @@ public final class TLSContext {
     public internal(set) var hostnameChecksCommonName = true
     /// Called on the server side with the client's SNI name; may switch the connection's context.
     /// Safe to set while other threads handshake: each handshake uses the callback it finds.
+    /// Unlike the setters, it is not refused on a frozen context (``isFrozen``, one from
+    /// ``TLSContextCache``, shared by everyone who asked for the same configuration): set it on
+    /// contexts of your own. (The Python glue sets one dispatching closure on every context,
+    /// which calls the callback of each connection's own Python `SSLContext`.)
     public var serverNameCallback: ServerNameCallback? {
         get { callbacks.current(\.serverName) }
         set {

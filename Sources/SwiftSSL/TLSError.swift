@@ -49,7 +49,9 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     public var verifyMessage: String?
     /// Everything OpenSSL had queued, oldest first.
     public var openSSLErrors: [OpenSSLErrorEntry]
-    /// The file a ``Kind/system`` error is about, when the call opened one by name.
+    /// The file a ``Kind/system`` error is about, where CPython's error names it (DH parameters,
+    /// the key log file); nil for certificate, key and CA files, whose errors CPython
+    /// raises without a file name.
     public var filename: String?
     /// OpenSSL's reason number (`ERR_GET_REASON`) of the error the message names, when OpenSSL
     /// named one: CPython's errno for an OpenSSL failure outside a connection (loading a chain).

@@ -289,6 +289,25 @@ final class TLSConnectionTests: XCTestCase {
         }
     }
 
+    /// A descriptor that is not a socket (a pipe whose reader is gone): the write is an EPIPE
+    /// error, not a SIGPIPE, which by default kills a Swift program (this test process).
+    func testWritingToAPipeWithoutAReaderIsAnErrorNotASignal() throws {
+        var descriptors: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&descriptors), 0)
+        close(descriptors[0])
+        defer { close(descriptors[1]) }
+        let context = try TLSContext(protocol: .tlsClient)
+        try context.setCheckHostname(false)
+        try context.setVerifyMode(.none)
+        let connection = try TLSConnection(context: context, socket: descriptors[1])
+        XCTAssertThrowsError(try connection.handshake(timeout: .seconds(1))) { error in
+            XCTAssertEqual((error as? TLSError)?.code, EPIPE, "\(error)")
+        }
+        var pending = sigset_t()
+        sigpending(&pending)
+        XCTAssertEqual(sigismember(&pending, SIGPIPE), 0, "a SIGPIPE was left pending")
+    }
+
     func testHostnameRulesMatchCPython() throws {
         let context = try TLSContext(protocol: .tlsClient)
         let pair = try LoopbackPair()

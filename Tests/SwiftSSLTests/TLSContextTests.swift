@@ -15,6 +15,16 @@ final class TLSContextTests: XCTestCase {
         XCTAssertEqual(context.ciphers.count, 17)
     }
 
+    func testAKeyWithoutItsChainIsRefusedWhenTheContextIsMade() throws {
+        var configuration = TLSConfiguration(protocol: .tlsServer)
+        configuration.privateKey = .path(TestPKI.selfSignedKey)
+        XCTAssertThrowsError(try TLSContext(configuration: configuration)) { error in
+            XCTAssertEqual((error as? TLSError)?.kind, .invalidArgument)
+        }
+        configuration.certificateChain = .path(TestPKI.selfSignedCertificate)
+        XCTAssertNoThrow(try TLSContext(configuration: configuration))
+    }
+
     func testServerAndGenericDefaults() throws {
         XCTAssertEqual(try TLSContext(protocol: .tlsServer).verifyMode, .none)
         XCTAssertFalse(try TLSContext(protocol: .tls).checkHostname)
