@@ -322,10 +322,12 @@ func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
     }
 }
 
-/// `server_side` as CPython's `_wrap_socket`/`_wrap_bio` take it: a C int (TypeError for None,
-/// a float or a str), any value but 0 meaning the server side.
+/// `server_side` as the running CPython's `_wrap_socket`/`_wrap_bio` take it: 3.11's a C int
+/// (TypeError for None, a float or a str; any value but 0 is the server side), 3.12's and later
+/// any object, by its truth.
 private func serverSide(_ arguments: Arguments, _ index: Int) throws -> Bool {
-    try arguments.cInt(index) != 0
+    if Py_Version >= 0x030C_0000 { return try arguments.bool(index) }
+    return try arguments.cInt(index) != 0
 }
 
 private func wrapConnection(_ connection: TLSConnection, contextObject: PyObjectPointer?, owner: PyObjectPointer?) throws -> PyObjectPointer {
