@@ -53,9 +53,8 @@ def silent_listener():
 
 @MODULES
 @pytest.mark.parametrize("given", ["default", "None"])
-def test_timeout_is_the_sockets(module, given, silent_listener, monkeypatch):
+def test_timeout_is_the_sockets(module, given, silent_listener):
     """With a global default of 0.2 s, the default times out; None waits until the server closes."""
-    monkeypatch.setattr(socket, "_GLOBAL_DEFAULT_TIMEOUT", socket._GLOBAL_DEFAULT_TIMEOUT)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(0.2)
     try:
