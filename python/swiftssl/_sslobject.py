@@ -15,8 +15,7 @@ class SSLObject:
 
     # One per asyncio TLS connection: its own attributes are slots; the __dict__ and weakref
     # slots keep what CPython's (a plain class) allows, attributes a program adds included.
-    __slots__ = ("_context", "_bridge", "_sslobj", "_server_side", "_server_hostname",
-                 "__dict__", "__weakref__")
+    __slots__ = ("_context", "_bridge", "_sslobj", "__dict__", "__weakref__")
 
     def __init__(self, *args, **kwargs):
         raise TypeError(
@@ -36,8 +35,6 @@ class SSLObject:
             self._bridge = _BIOBridge(incoming, outgoing)
             incoming, outgoing = self._bridge.incoming, self._bridge.outgoing
         self._sslobj = context._wrap_memory(incoming, outgoing, server_side, server_hostname, self)
-        self._server_side = server_side
-        self._server_hostname = server_hostname
         if session is not None:
             _set_session(self._sslobj, session)
         return self
@@ -53,11 +50,13 @@ class SSLObject:
 
     @property
     def server_side(self):
-        return self._server_side
+        """Whether this is the server end: a bool, as CPython's (which asks ``_sslobj`` too)."""
+        return self._sslobj.server_side
 
     @property
     def server_hostname(self):
-        return self._server_hostname
+        """The name the client asked for, IDNA-encoded (A-labels), or None."""
+        return self._sslobj.server_hostname
 
     @property
     def session(self):

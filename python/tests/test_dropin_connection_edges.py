@@ -268,3 +268,22 @@ def test_server_side_is_taken_as_this_pythons_cpython_takes_it(server_side, shap
             return type(error).__name__, str(error).split(" (")[0]
         return "returned"
     assert attempt(swiftssl) == attempt(stdlib_ssl)
+
+
+@pytest.mark.parametrize("server_side, hostname", [(1, None), (True, None), (0, "bücher.example"),
+                                                   (False, b"example.com"), (0, "EXAMPLE.com.")])
+@pytest.mark.parametrize("shape", ["wrap_socket", "wrap_bio"])
+def test_server_side_and_server_hostname_read_back_as_in_cpython(server_side, hostname, shape):
+    """An SSLObject answers server_side as a bool and server_hostname IDNA-encoded, from the
+    connection, as CPython's does (swiftssl's gave back the int it was passed); an SSLSocket
+    keeps the value it was passed, in both libraries."""
+    def attempt(module):
+        context = module.SSLContext(module.PROTOCOL_TLS_SERVER if server_side else module.PROTOCOL_TLS_CLIENT)
+        arguments = {"server_side": server_side, "server_hostname": hostname}
+        if shape == "wrap_bio":
+            tls = context.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), **arguments)
+            return repr(tls.server_side), repr(tls.server_hostname)
+        left, right = socket.socketpair()
+        with left, right, context.wrap_socket(left, do_handshake_on_connect=False, **arguments) as tls:
+            return repr(tls.server_side), repr(tls.server_hostname)
+    assert attempt(swiftssl) == attempt(stdlib_ssl)
