@@ -295,7 +295,7 @@ func contextWrapFD(_ object: PyObjectPointer?, _ vector: FastArguments, _ count:
         }
         let connection = try TLSConnection(
             context: box.context, socket: socket, serverSide: try serverSide(arguments, 1),
-            serverHostname: try arguments.optionalString(2))
+            serverHostname: try serverHostname(arguments, 2))
         return try wrapConnection(connection, contextObject: object, owner: arguments.optional(3))
     }
 }
@@ -306,7 +306,7 @@ func contextWrapFD(_ object: PyObjectPointer?, _ vector: FastArguments, _ count:
 func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_wrap_memory", arguments: 5...5) { box, arguments in
         let incomingObject = try arguments.object(0), outgoingObject = try arguments.object(1)
-        let serverSide = try serverSide(arguments, 2), serverHostname = try arguments.optionalString(3)
+        let serverSide = try serverSide(arguments, 2), serverHostname = try serverHostname(arguments, 3)
         let connection: TLSConnection
         if StdlibMemoryBIOChannel.accepts(incomingObject, outgoingObject) {
             let channel = try StdlibMemoryBIOChannel(incoming: incomingObject, outgoing: outgoingObject)
@@ -320,6 +320,21 @@ func contextWrapMemory(_ object: PyObjectPointer?, _ vector: FastArguments, _ co
         }
         return try wrapConnection(connection, contextObject: object, owner: arguments.optional(4))
     }
+}
+
+/// `server_hostname` as `_ssl`'s `_wrap_socket`/`_wrap_bio` parse it (format `"es"`, "ascii"):
+/// None, or a str of ASCII characters without NUL, with CPython's TypeError for another type or a
+/// NUL and its UnicodeEncodeError for other characters (ssl.py turns U-labels into A-labels first).
+private func serverHostname(_ arguments: Arguments, _ index: Int) throws -> String? {
+    guard let object = arguments.optional(index) else { return nil }
+    guard CSwiftSSLPy_IsUnicode(object) != 0 else {
+        throw PythonError.typeError("argument must be str, not \(typeName(object))")
+    }
+    let hostname = try asciiString(object)
+    if hostname.utf8.contains(0) {
+        throw PythonError.typeError("argument must be encoded string without null bytes, not str")
+    }
+    return hostname
 }
 
 /// `server_side` as the running CPython's `_wrap_socket`/`_wrap_bio` take it: 3.11's a C int

@@ -74,9 +74,9 @@ class SSLContext(_SSLContext):
     def _wrap_bio(self, incoming, outgoing, server_side, server_hostname=None, *, owner=None,
                   session=None):
         """CPython's ``_SSLContext._wrap_bio``: the bare TLS connection over two MemoryBIOs (an
-        ``_ssl._SSLSocket``), for code that drives it itself (``wrap_bio`` makes an SSLObject)."""
-        return _MemoryConnection(self, incoming, outgoing, server_side,
-                                 _encode_hostname(server_hostname), owner, session)
+        ``_ssl._SSLSocket``), for code that drives it itself (``wrap_bio`` makes an SSLObject).
+        `server_hostname` is taken as CPython's: an ASCII str (A-labels) or None."""
+        return _MemoryConnection(self, incoming, outgoing, server_side, server_hostname, owner, session)
 
     def _wrap_socket(self, sock, server_side, server_hostname=None, *, owner=None, session=None):
         """CPython's ``_SSLContext._wrap_socket``: the bare TLS connection over `sock` (an

@@ -287,3 +287,36 @@ def test_server_side_and_server_hostname_read_back_as_in_cpython(server_side, ho
         with left, right, context.wrap_socket(left, do_handshake_on_connect=False, **arguments) as tls:
             return repr(tls.server_side), repr(tls.server_hostname)
     assert attempt(swiftssl) == attempt(stdlib_ssl)
+
+
+HOSTNAME_VALUES = [None, "localhost", b"localhost", "bücher.example", "a\x00b", "\udcff", 1, ""]
+
+
+@pytest.mark.parametrize("hostname", HOSTNAME_VALUES, ids=repr)
+@pytest.mark.parametrize("shape", ["assigned before connect()", "_wrap_bio", "_wrap_socket"])
+def test_a_hostname_reaching_the_connection_is_parsed_as_cpythons_wrap_calls_parse_it(hostname, shape):
+    """What reaches `_wrap_socket`/`_wrap_bio` unencoded (an SSLSocket's `server_hostname`
+    assigned before connect(), or those private calls used directly) is an ASCII str or None,
+    with CPython's TypeError and UnicodeEncodeError otherwise: swiftssl raised ValueError for a
+    NUL, named its own `_wrap_fd()` for a bytes or an int, and took U-labels and bytes in
+    `_wrap_bio`. A None with check_hostname on is README's difference (refused at connect())."""
+    def attempt(module, address):
+        context = module.create_default_context()
+        context.check_hostname = hostname is not None
+        try:
+            if shape == "_wrap_bio":
+                context._wrap_bio(module.MemoryBIO(), module.MemoryBIO(), False, hostname)
+            elif shape == "_wrap_socket":
+                with socket.socket() as plain:
+                    context._wrap_socket(plain, False, hostname)
+            else:
+                with context.wrap_socket(socket.socket(), server_hostname="localhost",
+                                         do_handshake_on_connect=False) as tls:
+                    tls.server_hostname = hostname
+                    tls.connect(address)
+        except Exception as error:  # the description is what is compared
+            return type(error).__name__, str(error)
+        return "returned"
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        address = listener.getsockname()
+        assert attempt(swiftssl, address) == attempt(stdlib_ssl, address)
