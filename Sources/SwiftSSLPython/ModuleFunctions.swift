@@ -116,7 +116,8 @@ func moduleTestDecodeCert(_ module: PyObjectPointer?, _ vector: FastArguments, _
 
 /// `_legacy_context(context_class, server_side, protocol, cert_reqs, check_hostname, certfile,
 /// keyfile, password, ca_certs, ciphers)`: an instance of `context_class` sharing a cached,
-/// frozen core context keyed by content (see ``TLSContextCache``).
+/// frozen core context keyed by content (see ``TLSContextCache``); a `check_hostname` of None
+/// keeps the protocol's own.
 @_cdecl("swiftssl_legacy_context")
 func moduleLegacyContext(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     pythonEntry {
@@ -124,15 +125,18 @@ func moduleLegacyContext(_ module: PyObjectPointer?, _ vector: FastArguments, _ 
         try withSetSSLErrorNumbers {
             let arguments = try Arguments(vector, count, function: "_legacy_context", expected: 10...10)
             let contextClass = try arguments.object(0)
-            guard let selection = TLSProtocol(rawValue: try arguments.int(2)) else {
-                throw PythonError.valueError("invalid or unsupported protocol version \(try arguments.int(2))")
+            // As CPython's SSLContext(ssl_version) and its verify_mode setter take them.
+            let protocolNumber = Int(try arguments.cInt(2))
+            guard let selection = TLSProtocol(rawValue: protocolNumber) else {
+                throw PythonError.valueError("invalid or unsupported protocol version \(protocolNumber)")
             }
-            guard let verifyMode = VerifyMode(rawValue: try arguments.int(3)) else {
-                throw PythonError.valueError("invalid value for cert_reqs")
+            guard let verifyMode = VerifyMode(rawValue: Int(try arguments.cInt(3))) else {
+                throw PythonError.valueError("invalid value for verify_mode")
             }
             var configuration = TLSConfiguration(protocol: selection)
             configuration.verifyMode = verifyMode
-            configuration.checkHostname = try arguments.bool(4)
+            // None: the protocol's own (PROTOCOL_TLS_CLIENT's on, which refuses CERT_NONE).
+            configuration.checkHostname = arguments.optional(4) == nil ? nil : try arguments.bool(4)
             configuration.certificateChain = try arguments.optional(5).map { try CredentialArguments.source($0, role: "certfile") }
             configuration.privateKey = try arguments.optional(6).map { try CredentialArguments.source($0, role: "keyfile") }
             configuration.password = try CredentialArguments.password(arguments.optional(7))

@@ -6,8 +6,10 @@ context cache instead of building a context per call, and checks the server's ho
 verifies and a ``server_hostname`` is given.
 """
 
+import warnings
+
 from . import _swiftssl
-from ._constants import CERT_NONE, PROTOCOL_TLS
+from ._constants import CERT_NONE, PROTOCOL_TLS, PROTOCOL_TLS_CLIENT
 
 
 def wrap_socket(sock, keyfile=None, certfile=None, server_side=False, cert_reqs=CERT_NONE,
@@ -25,10 +27,21 @@ def wrap_socket(sock, keyfile=None, certfile=None, server_side=False, cert_reqs=
         raise ValueError("certfile must be specified for server-side operations")
     if keyfile and not certfile:
         raise ValueError("certfile must be specified")
-    check_hostname = bool(server_hostname) and not server_side and int(cert_reqs) != int(CERT_NONE)
+    if ssl_version is None:
+        # CPython's SSLContext(None), with its warning.
+        warnings.warn("ssl.SSLContext() without protocol argument is deprecated.",
+                      category=DeprecationWarning, stacklevel=2)
+        ssl_version = PROTOCOL_TLS
+    if ssl_version == PROTOCOL_TLS_CLIENT:
+        # The protocol's own setting, on: CERT_NONE is refused and a server_hostname required,
+        # as CPython's wrap_socket refuses them.
+        check_hostname = None
+    else:
+        check_hostname = bool(server_hostname) and not server_side and cert_reqs != CERT_NONE
+    # Empty credentials and ciphers are skipped, as CPython's `if certfile:` & co. skip them.
     context = _swiftssl._legacy_context(
-        SSLContext, server_side, int(ssl_version), int(cert_reqs), check_hostname,
-        certfile, keyfile, password, ca_certs, ciphers)
+        SSLContext, server_side, ssl_version, cert_reqs, check_hostname, certfile or None,
+        keyfile if certfile else None, password, ca_certs or None, ciphers or None)
     context._sni_callback = None
     return context.wrap_socket(
         sock=sock, server_side=server_side, do_handshake_on_connect=do_handshake_on_connect,

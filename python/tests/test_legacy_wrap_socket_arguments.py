@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pytest
 
@@ -267,3 +268,57 @@ def test_a_bad_certfile_fails_with_cpythons_error_numbers(tmp_path):
         failures.append((raised.value.errno, raised.value.library, raised.value.reason))
     raw.close()
     assert failures[0] == failures[1]
+
+
+LEGACY_ARGUMENT_CASES = {
+    # CPython skips what is empty (`if ca_certs:`, `if certfile:`, `if ciphers:`).
+    "ciphers ''": dict(ciphers=""), "ca_certs ''": dict(ca_certs=""), "certfile ''": dict(certfile=""),
+    "keyfile '' beside a certfile": dict(certfile="combined", keyfile=""),
+    # cert_reqs and ssl_version as SSLContext() and its verify_mode setter take them.
+    "cert_reqs '2'": dict(cert_reqs="2", ca_certs="ca"), "cert_reqs 2.7": dict(cert_reqs=2.7, ca_certs="ca"),
+    "cert_reqs 7": dict(cert_reqs=7), "ssl_version None": dict(ssl_version=None),
+    "ssl_version '2'": dict(ssl_version="2"),
+    # PROTOCOL_TLS_CLIENT checks names: CERT_NONE is refused, and a server_hostname required.
+    "PROTOCOL_TLS_CLIENT": dict(ssl_version=ssl.PROTOCOL_TLS_CLIENT),
+    "PROTOCOL_TLS_CLIENT, CERT_REQUIRED": dict(ssl_version=ssl.PROTOCOL_TLS_CLIENT, cert_reqs=ssl.CERT_REQUIRED,
+                                               ca_certs="ca"),
+    "PROTOCOL_TLS_CLIENT, CERT_OPTIONAL": dict(ssl_version=ssl.PROTOCOL_TLS_CLIENT, cert_reqs=ssl.CERT_OPTIONAL,
+                                               ca_certs="ca"),
+}
+
+
+@pytest.mark.parametrize("case", LEGACY_ARGUMENT_CASES)
+def test_arguments_are_taken_as_cpython_311_takes_them(case, pem_files):
+    """Each case gives CPython 3.11's outcome: the same exception, or a socket whose context
+    verifies and checks names as CPython's would. swiftssl turned PROTOCOL_TLS_CLIENT into a
+    context that checked no name (or verified nothing), took '2' and 2.7 for a cert_reqs,
+    refused ssl_version=None, and loaded empty credentials and ciphers."""
+    arguments = {name: (str(pem_files[value]) if name in ("certfile", "ca_certs") and value else value)
+                 for name, value in LEGACY_ARGUMENT_CASES[case].items()}
+
+    def attempt(module):
+        left, right = socket.socketpair()
+        with left, right:
+            def wrap():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    tls = module.wrap_socket(left, do_handshake_on_connect=False, **arguments)
+                with tls:
+                    return int(tls.context.verify_mode), tls.context.check_hostname
+            result = outcome(wrap)
+            return result["value"] if result["ok"] else (result["class"], result["message"])
+    assert attempt(swiftssl) == attempt(stdlib_oracle)
+
+
+def test_protocol_tls_client_with_a_server_hostname_checks_it(root_ca, stdlib_server):
+    """The working form of PROTOCOL_TLS_CLIENT: verified, and the name checked."""
+    with stdlib_server(echo_upper_line) as server:
+        with pytest.raises(swiftssl.SSLCertVerificationError, match="Hostname mismatch"):
+            swiftssl.wrap_socket(server.connect(), ssl_version=swiftssl.PROTOCOL_TLS_CLIENT,
+                                 cert_reqs=swiftssl.CERT_REQUIRED, ca_certs=root_ca.cert_pem,
+                                 server_hostname="not-the-cert.example")
+    with stdlib_server(echo_upper_line) as server:
+        with swiftssl.wrap_socket(server.connect(), ssl_version=swiftssl.PROTOCOL_TLS_CLIENT,
+                                  cert_reqs=swiftssl.CERT_REQUIRED, ca_certs=root_ca.cert_pem,
+                                  server_hostname="localhost") as tls:
+            assert talk(tls) == b"HELLO SWIFTSSL\n"
