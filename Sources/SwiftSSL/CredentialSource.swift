@@ -30,9 +30,17 @@ public enum CredentialSource {
 
     /// Reads the whole content; the result is wiped when released.
     public func load() throws -> SensitiveBytes {
+        try load(onInterrupt: {})
+    }
+
+    /// Reads the whole content, calling `onInterrupt` each time a signal interrupts opening or
+    /// reading a file (it may throw to give up: Python's signal handlers run there), then going
+    /// on. A file may block for as long as its writer wants (a FIFO): call this without locks
+    /// others need (Python's GIL).
+    public func load(onInterrupt: () throws -> Void) throws -> SensitiveBytes {
         switch self {
-        case .path(let path): return try FileReader.readAll(path: Array(path.utf8))
-        case .fileSystemPath(let name): return try FileReader.readAll(path: name)
+        case .path(let path): return try FileReader.readAll(path: Array(path.utf8), onInterrupt: onInterrupt)
+        case .fileSystemPath(let name): return try FileReader.readAll(path: name, onInterrupt: onInterrupt)
         case .bytes(let bytes): return bytes
         case .reader(let read): return try read()
         }
@@ -58,25 +66,45 @@ enum FileSystemName {
 /// Reads whole files with plain POSIX calls, so errors carry `errno` the way Python's `OSError`
 /// expects, and the content lands straight in a cleansable buffer.
 enum FileReader {
-    /// Largest credential file accepted; real bundles are well under a megabyte.
-    static let maximumSize = 64 << 20
+    /// Most read from what is not a regular file (a device such as /dev/zero, a FIFO), which may
+    /// never end; real bundles are well under a megabyte.
+    static let maximumStreamSize = 64 << 20
+    /// Most read from a regular file: far beyond any bundle, short of what memory can hold.
+    static let maximumFileSize = 1 << 30
 
-    static func readAll(path name: [UInt8]) throws -> SensitiveBytes {
-        let descriptor = try FileSystemName.withCString(name) { open($0, O_RDONLY | O_CLOEXEC) }
+    /// The whole content of the file `name`: to its end for a regular file (up to
+    /// `fileLimit` bytes), up to `streamLimit` bytes for anything else; SSLError beyond.
+    static func readAll(path name: [UInt8], streamLimit: Int = maximumStreamSize, fileLimit: Int = maximumFileSize,
+                        onInterrupt: () throws -> Void = {}) throws -> SensitiveBytes {
         let path = String(decoding: name, as: UTF8.self)  // for messages only
-        if descriptor < 0 {
-            throw systemError(errno, path: path)
+        var descriptor: Int32
+        while true {
+            descriptor = try FileSystemName.withCString(name) { open($0, O_RDONLY | O_CLOEXEC) }
+            if descriptor >= 0 { break }
+            let code = errno
+            guard code == EINTR else { throw systemError(code, path: path) }
+            try onInterrupt()
         }
         defer { close(descriptor) }
+        var status = stat()
+        let isRegularFile = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+        let limit = isRegularFile ? fileLimit : streamLimit
         var capacity = 16 * 1024
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity + 1, alignment: 1)
         var count = 0
+        var adopted = false
+        defer {
+            if !adopted {
+                OPENSSL_cleanse(buffer.baseAddress, buffer.count)
+                buffer.deallocate()
+            }
+        }
         while true {
             if count == capacity {
-                guard capacity < maximumSize else {
-                    OPENSSL_cleanse(buffer.baseAddress, buffer.count)
-                    buffer.deallocate()
-                    throw TLSError.invalidArgument("\(path): file is larger than \(maximumSize) bytes")
+                guard capacity < limit else {
+                    throw TLSError(kind: .ssl, code: 0, message: isRegularFile
+                        ? "\(path) is larger than \(limit) bytes (swiftssl)"
+                        : "\(path) is not a regular file and gave more than \(limit) bytes (swiftssl)")
                 }
                 let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2 + 1, alignment: 1)
                 larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
@@ -90,15 +118,15 @@ enum FileReader {
             let got = read(descriptor, base + count, capacity - count)
             if got < 0 {
                 let code = errno
-                if code == EINTR { continue }
-                OPENSSL_cleanse(buffer.baseAddress, buffer.count)
-                buffer.deallocate()
-                throw systemError(code, path: path)
+                guard code == EINTR else { throw systemError(code, path: path) }
+                try onInterrupt()
+                continue
             }
             if got == 0 { break }
             count += got
         }
         buffer[count] = 0
+        adopted = true
         return SensitiveBytes(adopting: buffer, count: count)
     }
 

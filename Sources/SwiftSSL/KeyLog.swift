@@ -12,12 +12,21 @@ final class KeyLogFile {
     let path: String
     private let file: UnsafeMutablePointer<FILE>
 
-    /// Opens `path` for appending and writes CPython's header line when the file is new.
-    init(path: String) throws {
-        guard let file = try FileSystemName.withCString(Array(path.utf8), { fopen($0, "a") }) else {
+    /// Opens the file `name` for appending and writes CPython's header line when it is new;
+    /// `onInterrupt` runs each time a signal interrupts the open (a FIFO waits for its reader).
+    init(name: [UInt8], onInterrupt: () throws -> Void) throws {
+        let path = String(decoding: name, as: UTF8.self)
+        var opened: UnsafeMutablePointer<FILE>?
+        while true {
+            opened = try FileSystemName.withCString(name) { fopen($0, "a") }
+            if opened != nil { break }
             let code = errno
-            throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
+            guard code == EINTR else {
+                throw TLSError.system(errno: code, message: String(cString: strerror(code)), filename: path)
+            }
+            try onInterrupt()
         }
+        guard let file = opened else { throw TLSError.invalidArgument("\(path): not opened") }
         self.path = path
         self.file = file
         // Seekable and empty (this leaves out pipes): a new log, which gets the header.
@@ -54,10 +63,17 @@ extension TLSContext {
     /// reads it twice per line, so removing it under a handshake could have it call NULL) and
     /// writes to whatever file is set when a line comes, or to none.
     public func setKeyLogPath(_ path: String?) throws {
+        try setKeyLogFile(named: path.map { Array($0.utf8) })
+    }
+
+    /// ``setKeyLogPath(_:)`` with the file named by the bytes the operating system sees (for
+    /// names that are not UTF-8); `onInterrupt` runs each time a signal interrupts opening it (a
+    /// FIFO waits for its reader) and may throw to give up.
+    public func setKeyLogFile(named name: [UInt8]?, onInterrupt: () throws -> Void = {}) throws {
         try requireMutable()
         callbacks.replace(\.keyLog, with: nil)  // the old file is closed after the lock
-        guard let path else { return }
-        callbacks.replace(\.keyLog, with: try KeyLogFile(path: path))
+        guard let name else { return }
+        callbacks.replace(\.keyLog, with: try KeyLogFile(name: name, onInterrupt: onInterrupt))
         SSL_CTX_set_keylog_callback(sslContext) { ssl, line in
             // The connection's current context (after an SNI switch, the new one) owns the log.
             guard let ssl, let line, let connection = TLSConnection.owner(of: ssl) else { return }

@@ -252,9 +252,11 @@ func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArgume
 }
 
 /// capath as the bytes the operating system sees (os.fsencode's), so that a name that is not
-/// UTF-8 names that directory and no other; CPython's TypeError for what is not a path.
+/// UTF-8 names that directory and no other; CPython's TypeError for what is not a path, and what
+/// an `__fspath__` raised otherwise (KeyboardInterrupt included), as CPython lets it through.
 private func directoryName(_ object: PyObjectPointer) throws -> [UInt8] {
     guard let path = PyOS_FSPath(object) else {
+        guard PyErr_ExceptionMatches(PyExc_TypeError) != 0 else { throw PythonError.alreadySet }
         PyErr_Clear()
         throw PythonError.typeError("capath should be a valid filesystem path")
     }

@@ -62,11 +62,14 @@ func contextLoadDHParams(_ object: PyObjectPointer?, _ vector: FastArguments, _ 
     }
 }
 
-/// `_set_keylog_filename(path_or_None)`: `path` is a str (the Python layer applies os.fsdecode).
+/// `_set_keylog_filename(path_or_None)`: `path` is a str (the Python layer applies os.fsdecode,
+/// so a name that is not UTF-8 comes with lone surrogates and goes back to its bytes here). The
+/// file is opened with the GIL released, as CPython opens it: a FIFO waits for its reader.
 @_cdecl("swiftssl_context_set_keylog_filename")
 func contextSetKeylogFilename(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     contextMethod(object, vector, count, "_set_keylog_filename", arguments: 1...1) { box, arguments in
-        try box.context.setKeyLogPath(try arguments.optionalString(0))
+        let name = try arguments.optional(0).map { try CredentialArguments.fileSystemName($0) }
+        try withoutGIL { onInterrupt in try box.context.setKeyLogFile(named: name, onInterrupt: onInterrupt) }
         return newNone()
     }
 }

@@ -21,15 +21,20 @@ enum CredentialArguments {
             } else {
                 PyErr_Clear()
             }
-            return .fileSystemPath(try fileSystemName(object))
+            return fileReadWithoutGIL(try fileSystemName(object))
         }
         if isBytesLike(object) {
             let bytes = try withBuffer(object) { SensitiveBytes(copying: UnsafeRawBufferPointer($0)) }
             if containsPEMMarker(bytes.bytes) { return .bytes(bytes) }
-            return .fileSystemPath(try fileSystemName(object))
+            return fileReadWithoutGIL(try fileSystemName(object))
         }
         if PyObject_HasAttrString(object, "__fspath__") != 0 {
-            let path = try checked(PyOS_FSPath(object))
+            guard let path = PyOS_FSPath(object) else {
+                // CPython replaces a TypeError only; anything else (KeyboardInterrupt) goes on.
+                guard PyErr_ExceptionMatches(PyExc_TypeError) != 0 else { throw PythonError.alreadySet }
+                PyErr_Clear()
+                throw PythonError.typeError("\(role) should be a valid filesystem path")
+            }
             defer { CSwiftSSLPy_DecRef(path) }
             return try source(path, role: role)
         }
@@ -40,6 +45,18 @@ enum CredentialArguments {
         }
         throw PythonError.typeError(
             "\(role) should be a valid filesystem path, PEM content, or a file-like object, not \(typeName(object))")
+    }
+
+    /// The source for the file `name`, read with the GIL released when the core loads it, as
+    /// CPython releases it around OpenSSL's reads of credential files: a FIFO whose writer is
+    /// another thread of this process, or a slow disk, stops no other thread. A signal during the
+    /// read runs Python's handlers, and one that raises (Ctrl-C) ends the read with its exception.
+    private static func fileReadWithoutGIL(_ name: [UInt8]) -> CredentialSource {
+        .reader {
+            try withoutGIL { onInterrupt in
+                try CredentialSource.fileSystemPath(name).load(onInterrupt: onInterrupt)
+            }
+        }
     }
 
     /// The source for cadata: PEM text as `str`; bytes-like PEM or DER.
