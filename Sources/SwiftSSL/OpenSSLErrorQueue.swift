@@ -1,4 +1,9 @@
 import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// One entry of OpenSSL's per-thread error queue, with the names CPython's `ssl` reports.
 public struct OpenSSLErrorEntry: Sendable, Equatable {
@@ -45,10 +50,21 @@ enum OpenSSLErrorQueue {
         return entries
     }
 
+    /// OpenSSL 3's `ERR_SYSTEM_FLAG`: set, the rest of the code is an `errno` (a C macro with a
+    /// cast, which Swift does not import).
+    static let systemErrorFlag: UInt = 0x8000_0000
+
     /// Decodes a packed error code into names and text.
     static func entry(for code: UInt) -> OpenSSLErrorEntry {
         let libraryCode = ERR_GET_LIB(code)
         let reasonCode = ERR_GET_REASON(code)
+        if code & systemErrorFlag != 0 {
+            // A system error (a failed fopen, a socket write): OpenSSL has no text for it, and
+            // CPython's table no mnemonic. Its errno's own text.
+            return OpenSSLErrorEntry(
+                code: code, libraryCode: ERR_LIB_SYS, reasonCode: reasonCode, library: "SYS", reason: nil,
+                text: strerror(reasonCode).map { String(cString: $0) } ?? "error \(reasonCode)")
+        }
         let text = ERR_reason_error_string(code).map { String(cString: $0) }
         return OpenSSLErrorEntry(
             code: code,
