@@ -146,7 +146,7 @@ __all__ = [
     "SSL_ERROR_INVALID_ERROR_CODE",
     "OPENSSL_VERSION", "OPENSSL_VERSION_INFO", "OPENSSL_VERSION_NUMBER",
     "HAS_SNI", "HAS_ECDH", "HAS_ALPN", "HAS_NPN", "HAS_NEVER_CHECK_COMMON_NAME", "HAS_SSLv2",
-    "HAS_SSLv3", "HAS_TLSv1", "HAS_TLSv1_1", "HAS_TLSv1_2", "HAS_TLSv1_3", "HAS_PSK",
+    "HAS_SSLv3", "HAS_TLSv1", "HAS_TLSv1_1", "HAS_TLSv1_2", "HAS_TLSv1_3", "HAS_PSK", "HAS_PHA",
     "CHANNEL_BINDING_TYPES",
 ]
 
@@ -182,6 +182,7 @@ HAS_TLSv1_1: Final[bool]
 HAS_TLSv1_2: Final[bool]
 HAS_TLSv1_3: Final[bool]
 HAS_PSK: Final[bool]  # 3.13's name; True: the PSK callbacks exist on every version
+HAS_PHA: Final[bool]  # 3.14's name; True: post-handshake authentication on every version
 CHANNEL_BINDING_TYPES: Final[list[str]]
 OPENSSL_VERSION: Final[str]
 OPENSSL_VERSION_NUMBER: Final[int]

@@ -158,6 +158,9 @@ HAS_TLSv1_2 = True
 HAS_TLSv1_3 = True
 # 3.13's TLS-PSK callbacks (set_psk_client_callback/set_psk_server_callback), on every version.
 HAS_PSK = True
+# 3.14's name: TLS 1.3 post-handshake authentication (post_handshake_auth and
+# verify_client_post_handshake), on every version; 3.14's test_ssl and http.client read it.
+HAS_PHA = True
 CHANNEL_BINDING_TYPES = ["tls-unique"]
 
 _DEFAULT_CIPHERS = (

@@ -91,3 +91,10 @@ def test_context_properties_return_the_enums():
     assert type(context.verify_flags) is swiftssl.VerifyFlags and context.verify_flags == oracle.verify_flags
     assert type(context.options) is swiftssl.Options
     assert context.options == oracle.options
+
+
+def test_has_pha_is_there_on_every_version_as_314_has_it():
+    """3.14's ssl (and _ssl) name HAS_PHA, which its test_ssl.py and http.client read: without
+    it 3.14's test_ssl.py could not even be imported with swiftssl as ssl."""
+    from swiftssl import _ssl
+    assert swiftssl.HAS_PHA is True and _ssl.HAS_PHA is True and "HAS_PHA" in swiftssl.__all__

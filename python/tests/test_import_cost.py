@@ -19,8 +19,8 @@ from child_support import run_child
 # ssl.py's own imports that show up among its public names (README: "Not in swiftssl").
 STDLIB_NAMES_LEFT_OUT = {"SOCK_STREAM", "SOL_SOCKET", "SO_TYPE", "create_connection", "namedtuple", "socket"}
 # swiftssl's names that a given version's stdlib ssl lacks (3.12+ removed the legacy three; 3.12
-# added the two OP_ names, 3.13 HAS_PSK).
-SWIFTSSL_EXTRAS = {"install", "wrap_socket", "match_hostname", "RAND_pseudo_bytes", "HAS_PSK",
+# added the two OP_ names, 3.13 HAS_PSK, 3.14 HAS_PHA).
+SWIFTSSL_EXTRAS = {"install", "wrap_socket", "match_hostname", "RAND_pseudo_bytes", "HAS_PSK", "HAS_PHA",
                    "OP_ENABLE_KTLS", "OP_LEGACY_SERVER_CONNECT"}
 
 
