@@ -14,7 +14,7 @@ import socket
 import ssl as _stdlib_ssl
 from _typeshed import ReadableBuffer, StrOrBytesPath
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, NamedTuple, Protocol, TypeAlias, overload
+from typing import Any, Final, NamedTuple, Protocol, TypeAlias, final, overload
 from typing_extensions import Self, deprecated
 
 from ssl import (
@@ -207,6 +207,7 @@ CertificateError = SSLCertVerificationError
 
 # -- contexts, sockets, memory BIOs --------------------------------------------------------------
 
+@final
 class MemoryBIO:
     """swiftssl's in-memory byte queue; ``wrap_bio`` also accepts the stdlib's ``ssl.MemoryBIO``."""
 

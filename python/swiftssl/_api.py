@@ -47,6 +47,11 @@ class MemoryBIO(_swiftssl.MemoryBIO):
 
     __module__ = __package__  # it is swiftssl.MemoryBIO
 
+    def __init_subclass__(cls, **kwargs):
+        # Final, as CPython's: connections move bytes through the native buffer directly, so a
+        # subclass's read() or write() would never be called.
+        raise TypeError("type 'MemoryBIO' is not an acceptable base type")
+
     @property
     def pending(self):
         return self._pending()

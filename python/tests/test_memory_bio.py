@@ -4,6 +4,7 @@ the same bytes in the same pieces, the same ``pending`` and ``eof``, the same ex
 
 import ssl as stdlib_ssl
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import swiftssl
@@ -48,3 +49,11 @@ def test_a_large_read_returns_exact_bytes():
     rest = bio.read(1 << 30)
     assert type(rest) is bytes and rest == payload[10:]
     assert bio.read() == b"" and bio.pending == 0
+
+
+@pytest.mark.parametrize("library", [swiftssl, stdlib_ssl], ids=["swiftssl", "ssl"])
+def test_memorybio_cannot_be_subclassed(library):
+    """As CPython's: swiftssl's took a subclass and then never called its read() or write()
+    (connections use the native buffer), so an override was silently ignored."""
+    with pytest.raises(TypeError, match="is not an acceptable base type"):
+        type("LoggingBIO", (library.MemoryBIO,), {"write": lambda self, data: 0})
