@@ -12,7 +12,8 @@ class SSLSession:
 
     __slots__ = ("_native", "__weakref__")
 
-    def __init__(self, *args, **kwargs):
+    def __new__(cls, *args, **kwargs):
+        # Only connections make sessions (_wrap); as CPython's, SSLSession.__new__ refuses too.
         raise TypeError("cannot create 'SSLSession' instances")
 
     @classmethod

@@ -125,3 +125,14 @@ def test_session_over_memory_bios(server_cert, root_ca, tmp_path):
     second = handshake(first.session)
     assert second.session_reused is True
     assert second.session == first.session
+
+
+@pytest.mark.parametrize("make", [lambda library: library.SSLSession(),
+                                  lambda library: library.SSLSession.__new__(library.SSLSession)],
+                         ids=["SSLSession()", "SSLSession.__new__"])
+def test_only_connections_make_sessions(make):
+    """Both ways are a TypeError, as in CPython; SSLSession.__new__ gave a half-made session
+    whose every attribute raised AttributeError."""
+    for library in (swiftssl, stdlib_ssl):
+        with pytest.raises(TypeError):
+            make(library)
