@@ -101,7 +101,10 @@ class SSLSocket(_socket.socket):
             failure = SSLError(_errno.ENOTCONN, message)
             failure.reason = message
             failure.library = None
-            raise failure
+            try:
+                raise failure
+            finally:
+                failure = None  # no cycle through the traceback's frame (gh-108342)
         return False
 
     # -- properties -----------------------------------------------------------------------

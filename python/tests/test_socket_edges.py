@@ -212,3 +212,38 @@ def test_op_enable_ktls_is_kept_and_the_connection_works_without_kernel_tls(root
         server.done.wait(10)
     assert server.errors == []
     assert server.results == [True]
+
+
+@pytest.mark.parametrize("module", [swiftssl, ssl], ids=["swiftssl", "ssl"])
+def test_plaintext_then_a_reset_before_the_handshake_fails_and_leaves_no_cycle(module, server_cert, pem_files):
+    """A client that sends plaintext and resets before the server wraps its socket: the wrap
+    fails with CPython's "Closed before TLS handshake with data in recv buffer." (errno
+    ENOTCONN), and the exception is freed as soon as it is dropped. swiftssl's kept a cycle
+    (exception, traceback, the raising frame's local) that held the socket, the calling frames
+    and a server thread until the next collection: dangling threads in regrtest -R."""
+    import errno
+    import struct
+    context = module.SSLContext(module.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem_files["cert"], pem_files["key"])
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+    with accepted:
+        client.sendall(b"DELETE /data HTTP/1.0\r\n\r\n")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # until the reset has arrived
+            try:
+                accepted.getpeername()
+            except OSError:
+                break
+            time.sleep(0.01)
+        with pytest.raises(module.SSLError) as caught:
+            context.wrap_socket(accepted, server_side=True)
+    error = caught.value
+    assert (error.errno, error.strerror) == (errno.ENOTCONN, "Closed before TLS handshake with data in recv buffer.")
+    frame = error.__traceback__.tb_next  # after this test's own frame, which holds `error`
+    while frame is not None:  # no frame of the traceback keeps the exception in a local
+        assert all(value is not error for value in frame.tb_frame.f_locals.values()), frame.tb_frame
+        frame = frame.tb_next
