@@ -136,17 +136,23 @@ def analyse(log_text: str, markers, allowed_prefixes):
     return leaking_writes, written_files, moves
 
 
-def changed_files_containing(markers, roots, since, skip):
+def changed_files_containing(markers, roots, since, until, skip):
+    """Files under `roots` changed between `since` and `until` (the child's run; what changed
+    after it ended cannot be its doing) that contain a marker. Git and SwiftPM directories are
+    left out: a build running beside the tests rewrites thousands of files there, and reading
+    them all took this test past its timeout on a busy machine."""
     found = []
     for root in roots:
-        for directory, _, names in os.walk(root):
+        for directory, subdirectories, names in os.walk(root):
+            subdirectories[:] = [name for name in subdirectories if not name.startswith((".git", ".build"))]
             for name in names:
                 path = os.path.join(directory, name)
                 if path in skip:
                     continue
                 try:
                     status = os.lstat(path)
-                    if status.st_mtime < since or not os.path.isfile(path) or status.st_size > 4 << 20:
+                    if not since <= status.st_mtime <= until or not os.path.isfile(path) \
+                            or status.st_size > 4 << 20:
                         continue
                     with open(path, "rb") as handle:
                         content = handle.read()
@@ -179,6 +185,7 @@ def run_traced_child(tmp_path, leak_to=None):
                "write,pwrite64,writev,pwritev,pwritev2",
          sys.executable, "-W", "ignore", "-c", CHILD],
         input=json.dumps(material).encode(), capture_output=True, timeout=120, env=environment, cwd=tmp_path)
+    finished = time.time() + 1
     assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-3000:]
     assert completed.stdout.strip() == b"done"
     markers = key_markers(leaf.key_pem) + key_markers(leaf.encrypted_key_pem(password.encode()))
@@ -187,7 +194,7 @@ def run_traced_child(tmp_path, leak_to=None):
     log_text = log.read_text(encoding="latin-1")
     assert "write(" in log_text, "strace recorded no writes: the trace is not working"
     writes, files, moves = analyse(log_text, markers, allowed_prefixes=("/dev/",))
-    leaked_files = changed_files_containing(markers, ["/tmp", os.getcwd(), str(tmp_path)], started,
+    leaked_files = changed_files_containing(markers, ["/tmp", os.getcwd(), str(tmp_path)], started, finished,
                                             skip={str(log)})
     return writes, files, moves, leaked_files
 
