@@ -250,9 +250,22 @@ public final class TLSConnection {
 
     /// Moves the connection to another context (from a server's SNI callback), which then
     /// supplies the certificate and key for the rest of the handshake.
+    ///
+    /// From another thread it waits for the operation in progress on the connection (a
+    /// handshake's OpenSSL call) to let go of it: switching under that call freed the context
+    /// OpenSSL was verifying a certificate with. Over a socket or memory buffers, call it without
+    /// locks the operation's callbacks need (Python's GIL).
     public func switchContext(to newContext: TLSContext) {
-        SSL_set_SSL_CTX(ssl, newContext.sslContext)
-        context = newContext
+        let change = {
+            SSL_set_SSL_CTX(self.ssl, newContext.sslContext)
+            self.context = newContext
+        }
+        if operationLock.isHeldByCurrentThread {
+            change()  // from a callback inside an operation on this thread: the SNI callback
+        } else {
+            // Cannot throw: only a thread that holds the lock is refused it.
+            try? exclusively(change)
+        }
     }
 
     // MARK: Operations

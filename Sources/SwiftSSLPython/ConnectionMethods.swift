@@ -251,7 +251,8 @@ func connectionGetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _
     }
 }
 
-/// `_set_context(ssl_context)`: switches the connection (used from SNI callbacks).
+/// `_set_context(ssl_context)`: switches the connection (from an SNI callback, or from another
+/// thread, which waits for the operation in progress).
 @_cdecl("swiftssl_connection_set_context")
 func connectionSetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "_set_context", arguments: 1...1) { box, arguments in
@@ -263,7 +264,9 @@ func connectionSetContext(_ object: PyObjectPointer?, _ vector: FastArguments, _
             PyErr_Clear()
             throw PythonError.typeError("The value must be a SSLContext")  // CPython's words
         }
-        box.connection.switchContext(to: contextBox.context)
+        // Waits for an operation another thread has in progress (its callbacks may need the
+        // GIL, so it is released as the operations release it).
+        try box.operate { _ in box.connection.switchContext(to: contextBox.context) }
         CSwiftSSLPy_IncRef(contextObject)
         box.replaceContextObject(contextObject)
         return newNone()

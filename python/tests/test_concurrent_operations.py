@@ -286,3 +286,38 @@ def test_an_operation_waiting_when_another_thread_detaches_the_socket_raises_eba
         waiting.finish()
     assert raised.value.errno == errno.EBADF, raised.value
     os.close(descriptor)
+
+
+def test_a_context_assigned_from_another_thread_waits_for_the_handshake_call_in_progress(
+        root_ca, stdlib_server_context):
+    """`sock.context = other` from one thread while another's handshake is inside OpenSSL: the
+    switch waits until that call lets go of the connection. It switched at once, freeing the
+    context OpenSSL was verifying the server's certificate with (AddressSanitizer:
+    heap-use-after-free in X509_verify_cert); here the handshake's msg_callback pauses inside the
+    call and looks whether the assignment has finished."""
+    client_raw, server_raw = socket.socketpair()
+    in_callback, assigned = threading.Event(), threading.Event()
+    assigned_during_the_call = []
+
+    def callback(*arguments):
+        if not in_callback.is_set():
+            in_callback.set()
+            assigned.wait(0.5)  # releases the GIL: the assignment may run now, or wait
+            assigned_during_the_call.append(assigned.is_set())
+
+    first = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+    first._msg_callback = callback
+    other = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
+    tls = first.wrap_socket(client_raw, server_hostname="localhost", do_handshake_on_connect=False)
+    server = Worker(lambda: stdlib_server_context.wrap_socket(server_raw, server_side=True))
+    server.start()
+    handshake = Worker(tls.do_handshake)
+    handshake.start()
+    assert in_callback.wait(10)
+    tls.context = other
+    assigned.set()
+    handshake.finish()
+    server.finish().close()
+    assert assigned_during_the_call == [False]
+    assert tls.context is other and tls.version() is not None
+    tls.close()
