@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -40,8 +41,10 @@ final class SocketTransport {
     private var readAheadLimit: Int32 = 0
     private var start: Int32 = 0
     private var end: Int32 = 0
-    /// The socket, or -1 once ``forgetDescriptor()`` was called. Not owned.
-    private(set) var descriptor: Int32
+    /// The socket, or -1 once ``forgetDescriptor()`` was called. Not owned. Atomic: `detach()`
+    /// on one thread may forget it while a write on another, which holds only the write lock,
+    /// reads it (relaxed: only the value matters; on x86 a plain load and store).
+    private let descriptorStorage: Atomic<Int32>
     /// End of file or a socket error met by a read that must not wait: kept for the next read
     /// that may, so OpenSSL only learns of it when the caller asks for more (an EOF seen early
     /// would make OpenSSL fail the connection, and drop its session, before the caller read
@@ -91,7 +94,7 @@ final class SocketTransport {
             throw TLSError.fromQueue("could not attach the socket")
         }
         self.bio = bio
-        self.descriptor = descriptor
+        self.descriptorStorage = Atomic(descriptor)
         var type: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         self.isSocket = getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0
@@ -108,8 +111,11 @@ final class SocketTransport {
     /// Stops using the socket (its owner detached the descriptor, which may soon name another
     /// file): every later read and write fails with EBADF.
     func forgetDescriptor() {
-        descriptor = -1
+        descriptorStorage.store(-1, ordering: .relaxed)
     }
+
+    /// The socket, or -1 once forgotten.
+    var descriptor: Int32 { descriptorStorage.load(ordering: .relaxed) }
 
     /// True after ``forgetDescriptor()``.
     var isDetached: Bool { descriptor < 0 }
