@@ -139,8 +139,13 @@ extension TLSConnection {
     /// close_notify, a bad record, an alert) also counts as 1 until a read reports it: the
     /// bytes that carried it have left the incoming buffer. Over a socket those bytes stay in
     /// the socket until then, so `select()` shows it, as with CPython's one-record reads.
+    ///
+    /// Read without the connection's lock, as CPython calls `SSL_pending` (taking it could wait
+    /// for an operation whose callback needs what the caller holds, Python's GIL): while another
+    /// thread reads, the count may be stale. Never negative, so a caller sizing a buffer by it
+    /// cannot be handed a negative size.
     public var pendingCount: Int {
         let outcomeAwaitsRead = socketTransport == nil && (closeNotifyAwaitingRead || deferredReadFailure != nil)
-        return Int(SSL_pending(ssl)) + (outcomeAwaitsRead ? 1 : 0)
+        return max(0, Int(SSL_pending(ssl))) + (outcomeAwaitsRead ? 1 : 0)
     }
 }

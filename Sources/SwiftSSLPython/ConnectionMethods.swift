@@ -67,7 +67,8 @@ func connectionRead(_ object: PyObjectPointer?, _ vector: FastArguments, _ count
         // that copy itself, joining one-record reads).
         let pending = box.connection.pendingCount
         let buffered = box.connection.bufferedIncomingCount
-        let capacity = min(length, (pending > 0 ? pending : TLSConnection.maximumRecordPayload) + buffered)
+        // Both counts are read without the connection's lock (see pendingCount): a hint only.
+        let capacity = max(0, min(length, (pending > 0 ? pending : TLSConnection.maximumRecordPayload) + buffered))
         return try newBytes(capacity: capacity) { target in
             try box.operate { onInterrupt in
                 try box.connection.read(into: target, timeout: timeout, onInterrupt: onInterrupt)
