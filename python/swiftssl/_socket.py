@@ -276,10 +276,11 @@ class SSLSocket(_socket.socket):
         return self.read(buflen)
 
     def recv_into(self, buffer, nbytes=None, flags=0):
+        if self._sslobj is None:
+            # No TLS: the plain socket's, its argument errors included (0: the whole buffer).
+            return super().recv_into(buffer, 0 if nbytes is None else nbytes, flags)
         if nbytes is None:
             nbytes = memoryview(buffer).nbytes or 1024
-        if self._sslobj is None:
-            return super().recv_into(buffer, nbytes, flags)
         self._refuse_flags(flags, "recv_into")
         return self.read(nbytes, buffer)
 
