@@ -277,8 +277,10 @@ class SSLSocket(_socket.socket):
 
     def recv_into(self, buffer, nbytes=None, flags=0):
         if self._sslobj is None:
-            # No TLS: the plain socket's, its argument errors included (0: the whole buffer).
-            return super().recv_into(buffer, 0 if nbytes is None else nbytes, flags)
+            # No TLS: the plain socket's, with ssl.py's size (its argument errors included).
+            if nbytes is None:
+                nbytes = len(buffer) if buffer else 1024
+            return super().recv_into(buffer, nbytes, flags)
         if nbytes is None:
             nbytes = memoryview(buffer).nbytes or 1024
         self._refuse_flags(flags, "recv_into")

@@ -255,6 +255,8 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=
 # memoryview's TypeError where the plain socket's (the stdlib's) names recv_into().
 @example(side="client", state="unconnected", mode="blocking", version="TLSv1.3", payload=PAYLOAD, close=False,
          handshake_on_connect=False, chosen=[("tls", "recv_into", ("None",), ())])
+@example(side="client", state="unconnected", mode="blocking", version="TLSv1.3", payload=PAYLOAD, close=False,
+         handshake_on_connect=False, chosen=[("tls", "recv_into", ("bytearray(0)",), ())])
 def test_sslsocket_calls_give_what_the_stdlib_gives(libraries, side, state, mode, version, payload, close,
                                                    handshake_on_connect, chosen):
     compare(lambda scene: scene.sslsocket(side, state, mode, version, payload, close, handshake_on_connect),
