@@ -276,13 +276,12 @@ class SSLSocket(_socket.socket):
         return self.read(buflen)
 
     def recv_into(self, buffer, nbytes=None, flags=0):
-        if self._sslobj is None:
-            # No TLS: the plain socket's, with ssl.py's size (its argument errors included).
-            if nbytes is None:
-                nbytes = len(buffer) if buffer else 1024
-            return super().recv_into(buffer, nbytes, flags)
         if nbytes is None:
-            nbytes = memoryview(buffer).nbytes or 1024
+            # ssl.py's size: the buffer's bytes, or 1024 for an empty one or None (with TLS, a
+            # None buffer reads as recv(1024) would, as in CPython).
+            nbytes = 1024 if buffer is None else (memoryview(buffer).nbytes or 1024)
+        if self._sslobj is None:
+            return super().recv_into(buffer, nbytes, flags)
         self._refuse_flags(flags, "recv_into")
         return self.read(nbytes, buffer)
 

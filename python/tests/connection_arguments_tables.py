@@ -279,11 +279,6 @@ KEPT_DIFFERENCES = {
     "session in mid-handshake": lambda call, ours, theirs: (
         theirs[0] == "getting the target" and _result(theirs) == ("ValueError", None, "i2d() failed")
         and ours[0] != "getting the target"),
-    # recv_into(None) on a connection: TypeError "memoryview: a bytes-like object is required,
-    # not 'NoneType'"; the stdlib's reads as recv(1024) would and returns bytes.
-    "recv_into(None)": lambda call, ours, theirs: (
-        call[1] == "recv_into" and call[2][:1] == ("None",) and _result(ours)[0] == "TypeError"
-        and _result(theirs)[0] != "TypeError"),
     # do_handshake(block=True) of a non-blocking socket that was closed: the stdlib first makes
     # it blocking, and settimeout() of a closed socket raises OSError(EBADF); swiftssl raises
     # AttributeError "'NoneType' object has no attribute 'do_handshake'" (the stdlib's answer
