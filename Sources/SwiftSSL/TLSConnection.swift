@@ -256,15 +256,9 @@ public final class TLSConnection {
     /// OpenSSL was verifying a certificate with. Over a socket or memory buffers, call it without
     /// locks the operation's callbacks need (Python's GIL).
     public func switchContext(to newContext: TLSContext) {
-        let change = {
-            SSL_set_SSL_CTX(self.ssl, newContext.sslContext)
-            self.context = newContext
-        }
-        if operationLock.isHeldByCurrentThread {
-            change()  // from a callback inside an operation on this thread: the SNI callback
-        } else {
-            // Cannot throw: only a thread that holds the lock is refused it.
-            try? exclusively(change)
+        withOperationLockHeld {
+            SSL_set_SSL_CTX(ssl, newContext.sslContext)
+            context = newContext
         }
     }
 
@@ -284,13 +278,7 @@ public final class TLSConnection {
     /// which may soon name an unrelated file. Later operations fail (EBADF; shutdown with
     /// CPython's "Underlying socket connection gone") and never touch that descriptor.
     public func detachSocket() {
-        if operationLock.isHeldByCurrentThread {
-            // From a callback inside an operation on this thread, which holds the lock already.
-            socketTransport?.forgetDescriptor()
-        } else {
-            // Cannot throw: only a thread that holds the lock is refused it.
-            try? exclusively { socketTransport?.forgetDescriptor() }
-        }
+        withOperationLockHeld { socketTransport?.forgetDescriptor() }
     }
 
     /// Fails as the detached socket itself would (EBADF) once ``detachSocket()`` was called.

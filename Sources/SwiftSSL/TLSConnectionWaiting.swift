@@ -21,6 +21,18 @@ extension TLSConnection {
         try holding(operationLock, body)
     }
 
+    /// Runs `body` holding the connection's lock: at once when this thread holds it already (a
+    /// callback inside an operation on this thread: an SNI callback switching the context,
+    /// Python's `detach()` from a callback), otherwise after the operation holding it lets go.
+    func withOperationLockHeld(_ body: () -> Void) {
+        if operationLock.isHeldByCurrentThread {
+            body()
+        } else {
+            // Cannot throw: only a thread that holds the lock is refused it.
+            try? exclusively(body)
+        }
+    }
+
     /// Runs `body` holding ``writeLock``, waiting for it as `timeout` allows over a socket (a
     /// non-blocking write finding another under way wants to write; one with a deadline times
     /// out as a socket wait would). Memory and channel writes never wait, so neither does the lock.
