@@ -255,11 +255,7 @@ func contextLoadVerifyLocations(_ object: PyObjectPointer?, _ vector: FastArgume
 /// UTF-8 names that directory and no other; CPython's TypeError for what is not a path, and what
 /// an `__fspath__` raised otherwise (KeyboardInterrupt included), as CPython lets it through.
 private func directoryName(_ object: PyObjectPointer) throws -> [UInt8] {
-    guard let path = PyOS_FSPath(object) else {
-        guard PyErr_ExceptionMatches(PyExc_TypeError) != 0 else { throw PythonError.alreadySet }
-        PyErr_Clear()
-        throw PythonError.typeError("capath should be a valid filesystem path")
-    }
+    let path = try CredentialArguments.fileSystemPath(of: object, role: "capath")
     defer { CSwiftSSLPy_DecRef(path) }
     return try CredentialArguments.fileSystemName(path)
 }

@@ -29,12 +29,7 @@ enum CredentialArguments {
             return fileReadWithoutGIL(try fileSystemName(object))
         }
         if PyObject_HasAttrString(object, "__fspath__") != 0 {
-            guard let path = PyOS_FSPath(object) else {
-                // CPython replaces a TypeError only; anything else (KeyboardInterrupt) goes on.
-                guard PyErr_ExceptionMatches(PyExc_TypeError) != 0 else { throw PythonError.alreadySet }
-                PyErr_Clear()
-                throw PythonError.typeError("\(role) should be a valid filesystem path")
-            }
+            let path = try fileSystemPath(of: object, role: role)
             defer { CSwiftSSLPy_DecRef(path) }
             return try source(path, role: role)
         }
@@ -45,6 +40,18 @@ enum CredentialArguments {
         }
         throw PythonError.typeError(
             "\(role) should be a valid filesystem path, PEM content, or a file-like object, not \(typeName(object))")
+    }
+
+    /// `os.fspath(object)` (a new reference), as CPython's path arguments take it: its TypeError
+    /// becomes "<role> should be a valid filesystem path"; anything else an `__fspath__` raised
+    /// (KeyboardInterrupt included) goes through.
+    static func fileSystemPath(of object: PyObjectPointer, role: String) throws -> PyObjectPointer {
+        guard let path = PyOS_FSPath(object) else {
+            guard PyErr_ExceptionMatches(PyExc_TypeError) != 0 else { throw PythonError.alreadySet }
+            PyErr_Clear()
+            throw PythonError.typeError("\(role) should be a valid filesystem path")
+        }
+        return path
     }
 
     /// The source for the file `name`, read with the GIL released when the core loads it, as
