@@ -11,6 +11,8 @@ import textwrap
 import swiftssl
 
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(swiftssl.__file__)))
+# This directory: a child given PYTHONPATH=TESTS_DIRECTORY imports the tests' support modules.
+TESTS_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_child(program, *, timeout=60, cwd=None, **environment):

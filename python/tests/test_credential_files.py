@@ -14,7 +14,7 @@ import ssl as stdlib_ssl
 import pytest
 
 import swiftssl
-from child_support import pki_environment, run_child
+from child_support import TESTS_DIRECTORY, pki_environment, run_child
 
 LIBRARIES = {"swiftssl": swiftssl, "ssl": stdlib_ssl}
 
@@ -74,10 +74,9 @@ FED_BY_A_THREAD = """
 def test_a_fifo_written_by_another_thread_of_the_process_is_read(operation, library, server_cert, root_ca):
     """The GIL is released while a credential file is opened and read, as CPython releases it:
     swiftssl held it, and the feeding thread never ran (a deadlock no signal could end)."""
-    tests_directory = os.path.dirname(os.path.abspath(__file__))
     result = run_child(FED_BY_A_THREAD.replace("sys.argv[1]", repr(library)), timeout=20,
                        OPERATION=operation, PYTHONWARNINGS="ignore", **pki_environment(server_cert, root_ca),
-                       PYTHONPATH=tests_directory)
+                       PYTHONPATH=TESTS_DIRECTORY)
     assert result.returncode == 0, result.stderr
     first = "CA certificates: 1" if operation == "cafile" else "loaded"
     assert result.stdout.splitlines() == [first, "ticks while waiting: True"], result.stdout

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import swiftssl
-from child_support import pki_environment, run_child
+from child_support import TESTS_DIRECTORY, pki_environment, run_child
 from tls_support import MemoryPair, handshake_in_memory, read_until_it_stops
 
 
@@ -174,21 +174,12 @@ def test_asyncio_streams_carry_megabytes_both_ways(server_cert, root_ca, tmp_pat
 SEND_FILE_OVER_STDLIB_BIOS = """
     import os, ssl, tempfile
     import swiftssl
+    from memory_pair_support import memory_handshake
     server = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(os.environ["CHAIN_PEM"], os.environ["KEY_PEM"])
     client = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_CLIENT)
     client.load_verify_locations(cadata=os.environ["ROOT_PEM"])
-    client_in, client_out, server_in, server_out = (ssl.MemoryBIO() for _ in range(4))
-    tls = client.wrap_bio(client_in, client_out, server_hostname="localhost")
-    peer = server.wrap_bio(server_in, server_out, server_side=True)
-    for _ in range(10):
-        for side in (tls, peer):
-            try:
-                side.do_handshake()
-            except swiftssl.SSLWantReadError:
-                pass
-        server_in.write(client_out.read())
-        client_in.write(server_out.read())
+    tls, peer, server_in, client_out = memory_handshake(client, server, ssl.MemoryBIO)
     payload = os.urandom(50_000)
     with tempfile.TemporaryFile() as file:
         file.write(payload)
@@ -208,5 +199,5 @@ def test_the_native_send_file_keeps_the_gil_over_stdlib_bios(server_cert, root_c
     each record written is a Python call, so the process crashed (a segfault; a pydebug build's
     "Python memory allocator called without holding the GIL"). Reached only through the private
     `_sslobj`, in a child here."""
-    result = run_child(SEND_FILE_OVER_STDLIB_BIOS, **pki_environment(server_cert, root_ca))
+    result = run_child(SEND_FILE_OVER_STDLIB_BIOS, PYTHONPATH=TESTS_DIRECTORY, **pki_environment(server_cert, root_ca))
     assert (result.returncode, result.stdout.strip()) == (0, "50000 True"), result.stderr[-2000:]
