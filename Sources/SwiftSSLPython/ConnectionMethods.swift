@@ -136,8 +136,9 @@ func connectionWriteAll(_ object: PyObjectPointer?, _ vector: FastArguments, _ c
 /// file (``TLSConnection/sendFile(descriptor:offset:count:timeout:onInterrupt:sent:)``) with the
 /// GIL released throughout (kept over CPython's MemoryBIOs, as ``ConnectionBox/operate(_:)``
 /// keeps it: their methods are Python calls), each block with a deadline of its own from
-/// `timeout`, as CPython's `sendfile` fallback gives each `send`. The bytes sent so far go into `progress[0]` (a list),
-/// also when it raises, so the caller can leave the file where CPython would.
+/// `timeout`, as CPython's `sendfile` fallback gives each `send`. The bytes sent so far go into
+/// `progress[0]` (a list), also when it raises, so the caller can leave the file where CPython
+/// would.
 @_cdecl("swiftssl_connection_send_file")
 func connectionSendFile(_ object: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
     connectionMethod(object, vector, count, "send_file", arguments: 5...5) { box, arguments in
