@@ -384,17 +384,15 @@ def test_reads_after_one_that_waited_still_time_out_and_still_take_what_is_alrea
     assert tls.recv(100) == b"fourth"
 
 
-def test_recv_into_none_on_a_connection_reads_as_recv_1024_as_in_cpython(root_ca, stdlib_server_context):
+def test_recv_into_none_on_a_connection_reads_as_recv_1024_as_in_cpython(root_ca, stdlib_server):
     """ssl.py sizes a None buffer as 1024 and its read() returns bytes; swiftssl raised
     memoryview's TypeError (a README difference until now)."""
-    client_raw, server_raw = socket.socketpair()
-    server = []
-    thread = threading.Thread(target=lambda: server.append(stdlib_server_context.wrap_socket(server_raw, server_side=True)))
-    thread.start()
-    context = swiftssl.create_default_context(cadata=root_ca.cert_pem.decode())
-    with context.wrap_socket(client_raw, server_hostname="localhost") as tls:
-        thread.join(10)
-        server[0].sendall(b"x" * 2000)
-        got = tls.recv_into(None)
-        assert isinstance(got, bytes) and 0 < len(got) <= 1024
-        server[0].close()
+    def handler(tls):
+        tls.sendall(b"x" * 2000)
+        tls.recv(1)
+
+    with stdlib_server(handler) as server:
+        with swift_client(server, root_ca) as tls:
+            got = tls.recv_into(None)
+            assert isinstance(got, bytes) and 0 < len(got) <= 1024
+            tls.sendall(b".")
