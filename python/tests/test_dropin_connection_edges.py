@@ -320,3 +320,27 @@ def test_a_hostname_reaching_the_connection_is_parsed_as_cpythons_wrap_calls_par
     with socket.create_server(("127.0.0.1", 0)) as listener:
         address = listener.getsockname()
         assert attempt(swiftssl, address) == attempt(stdlib_ssl, address)
+
+
+@pytest.mark.parametrize("hostname", ["a\x00b", b"a\x00b"], ids=repr)
+def test_a_nul_in_server_hostname_is_refused_where_cpython_refuses_it(hostname):
+    """ssl.py's `_encode_hostname` passes a NUL; the connection refuses it with TypeError when it
+    is made: at wrap time for an SSLObject, at connect() for a socket not yet connected (swiftssl
+    refused it when wrapping that socket, so code that wraps first and connects later failed
+    earlier than with CPython)."""
+    def attempt(module, address):
+        context = module.create_default_context()
+        outcomes = [repr(context._encode_hostname(hostname))]
+        try:
+            context.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=hostname)
+        except TypeError as error:
+            outcomes.append(("wrap_bio", str(error)))
+        with context.wrap_socket(socket.socket(), server_hostname=hostname) as tls:
+            outcomes.append(("wrapped", repr(tls.server_hostname)))
+            with pytest.raises(TypeError) as refused:
+                tls.connect(address)
+            outcomes.append(("connect", str(refused.value), tls.fileno() != -1))
+        return outcomes
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        address = listener.getsockname()
+        assert attempt(swiftssl, address) == attempt(stdlib_ssl, address)
