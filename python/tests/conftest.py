@@ -12,8 +12,18 @@ import sys
 import threading
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+# The property tests' two ways of drawing, chosen by SWIFTSSL_HYPOTHESIS_PROFILE (Hypothesis's own
+# defaults when it is unset). scripts/test (CI) runs "gate": the same examples on every run, so a
+# run never fails on an example no earlier run drew. scripts/explore runs "explore": fresh examples
+# from the seed it prints, many more of them; new differences are found there.
+settings.register_profile("gate", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+if os.environ.get("SWIFTSSL_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["SWIFTSSL_HYPOTHESIS_PROFILE"])
 
 from tls_support import CertificateAuthority, LoopbackServer, RecordPeer  # noqa: E402
 
