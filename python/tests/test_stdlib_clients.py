@@ -183,6 +183,40 @@ def test_asyncio_streamwriter_start_tls_both_sides(authority, tmp_path):
     assert result.stdout.split() == ["AFTER", "UPGRADE", "swiftssl._sslobject", "TLSv1.3"]
 
 
+SOCK_CONNECT_PROGRAM = """
+import sys
+import swiftssl
+if sys.argv[1] == "install":
+    swiftssl.install()
+import asyncio, socket
+
+async def main():
+    context = swiftssl.create_default_context()
+    with context.wrap_socket(socket.socket(), server_hostname="localhost",
+                             do_handshake_on_connect=False) as tls, socket.create_server(("127.0.0.1", 0)) as listener:
+        tls.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(tls, listener.getsockname())
+        except TypeError as error:
+            print("refused:", error)
+        else:
+            print("connected")
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("installed, outcome", [("install", "refused: Socket cannot be of type SSLSocket"),
+                                                ("as-is", "connected")])
+def test_asyncio_sock_methods_refuse_an_sslsocket_only_under_install(installed, outcome):
+    """README: asyncio's loop.sock_*() refuse an SSLSocket of the ssl module asyncio imported, so
+    a swiftssl one is refused only after swiftssl.install() (before, it is taken as a socket)."""
+    result = subprocess.run([sys.executable, "-c", SOCK_CONNECT_PROGRAM, installed],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == outcome
+
+
 def test_smtplib_smtp_ssl_sends_mail(authority):
     """smtplib.SMTP_SSL with a swiftssl context against a tiny SMTP-over-TLS responder."""
     import smtplib
