@@ -22,7 +22,7 @@ HUGE_RECORD_LENGTH = 0xFFFF
 # The server-side socket timeout for scenarios that end by themselves (they must not need it).
 SERVER_TIMEOUT = 10.0
 # The socket timeout for the stalling scenarios, which must end with TimeoutError.
-STALL_TIMEOUT = 2.0
+STALL_TIMEOUT = 1.0
 
 MODULES = {"swiftssl": swiftssl, "stdlib": ssl}
 
