@@ -33,8 +33,10 @@ static const uint64_t CSwiftSSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEXPEC
 static const uint64_t CSwiftSSL_OP_ENABLE_KTLS = SSL_OP_ENABLE_KTLS;
 static const uint64_t CSwiftSSL_OP_LEGACY_SERVER_CONNECT = SSL_OP_LEGACY_SERVER_CONNECT;
 
-// OpenSSL's reason for "PEM lib" (ERR_LIB_PEM with the common-reason flag: a macro expression).
+// OpenSSL's reasons for "PEM lib" and "ASN1 lib" (a library number with the common-reason flag:
+// macro expressions).
 static const int CSwiftSSL_R_PEM_LIB = ERR_R_PEM_LIB;
+static const int CSwiftSSL_R_ASN1_LIB = ERR_R_ASN1_LIB;
 
 // The lowest protocol version this libssl was built with (CPython's PY_PROTO_MINIMUM_AVAILABLE).
 #ifdef OPENSSL_NO_SSL3

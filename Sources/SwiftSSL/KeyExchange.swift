@@ -24,8 +24,9 @@ extension TLSContext {
     }
 
     /// Loads finite-field Diffie-Hellman parameters (PEM `DH PARAMETERS`) from the file at `path`
-    /// for DHE cipher suites (CPython's `load_dh_params`). A missing file is a system error with
-    /// its errno; a file without parameters is OpenSSL's `[PEM: NO_START_LINE]`.
+    /// for DHE cipher suites (CPython's `load_dh_params`), or X9.42 ones (`X9.42 DH PARAMETERS`).
+    /// A missing file is a system error with its errno; a file without parameters is OpenSSL's
+    /// `[PEM: NO_START_LINE]`, parameters that do not decode `[PEM] ASN1 lib`, as in CPython.
     public func loadDiffieHellmanParameters(path: String) throws {
         try loadDiffieHellmanParameters(pathName: Array(path.utf8))
     }
@@ -53,16 +54,26 @@ extension TLSContext {
         defer { BIO_free(bio) }
         // Look for a "DH PARAMETERS" block as CPython's PEM_read_DHparams does, so a file
         // without one fails with PEM's NO_START_LINE (OpenSSL 3's generic decoder would report
-        // its own library instead).
+        // its own library instead). An empty block fails with nothing queued: CPython's
+        // "unknown error".
+        var label: UnsafeMutablePointer<CChar>?
         var data: UnsafeMutablePointer<UInt8>?
         var length = 0
-        guard PEM_bytes_read_bio(&data, &length, nil, "DH PARAMETERS", bio, nil, nil) == 1, let data else {
-            throw TLSError.fromQueue("no DH parameters in \(path)")
+        guard PEM_bytes_read_bio(&data, &length, &label, "DH PARAMETERS", bio, nil, nil) == 1, let data else {
+            throw TLSError.fromQueue("unknown error")
         }
-        defer { CSwiftSSL_OPENSSL_free(data) }
+        defer {
+            CSwiftSSL_OPENSSL_free(data)
+            CSwiftSSL_OPENSSL_free(label)
+        }
+        // That name also matches an "X9.42 DH PARAMETERS" block (parameters with q, as
+        // `openssl genpkey -algorithm DHX` writes), which decodes as DHX.
+        let isX942 = label.map { String(cString: $0) == "X9.42 DH PARAMETERS" } ?? false
         var cursor: UnsafePointer<UInt8>? = UnsafePointer(data)
-        guard let parameters = d2i_KeyParams(EVP_PKEY_DH, nil, &cursor, length) else {
-            throw TLSError.fromQueue("could not decode the DH parameters of \(path)")
+        guard let parameters = d2i_KeyParams(isX942 ? EVP_PKEY_DHX : EVP_PKEY_DH, nil, &cursor, length) else {
+            // CPython names PEM's "ASN1 lib", which PEM_read_DHparams adds after the decoder's.
+            throw TLSError.commonReason("ASN1 lib", code: CSwiftSSL_R_ASN1_LIB, library: "PEM",
+                                        OpenSSLErrorQueue.drain())
         }
         // set0 takes ownership of the key on success only.
         if SSL_CTX_set0_tmp_dh_pkey(sslContext, parameters) != 1 {

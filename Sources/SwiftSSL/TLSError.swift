@@ -155,11 +155,19 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
 
     /// `[LIB] PEM lib`: OpenSSL's `ERR_R_PEM_LIB` raised by `library`.
     static func pemLibrary(library: String, _ entries: [OpenSSLErrorEntry]) -> TLSError {
+        commonReason("PEM lib", code: CSwiftSSL_R_PEM_LIB, library: library, entries)
+    }
+
+    /// `[LIB] <text>`: one of OpenSSL's reasons common to every library (`ERR_R_PEM_LIB`,
+    /// `ERR_R_ASN1_LIB`: no mnemonic in CPython's table) raised by `library`, the entry CPython
+    /// reports where OpenSSL's older API adds it after `entries`.
+    static func commonReason(_ text: String, code: Int32, library: String,
+                             _ entries: [OpenSSLErrorEntry]) -> TLSError {
         var error = TLSError(
             kind: .ssl, code: codeSSL,
-            message: formatMessage(library: library, reason: nil, text: "PEM lib"),
+            message: formatMessage(library: library, reason: nil, text: text),
             library: library, reason: nil, openSSLErrors: entries)
-        error.openSSLReason = CSwiftSSL_R_PEM_LIB
+        error.openSSLReason = code
         return error
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SwiftSSL
 
@@ -95,6 +96,34 @@ final class TLSSessionTests: XCTestCase {
         XCTAssertThrowsError(try TestPKI.clientContext(maximum: .tlsv1_2).setSessionTicketCount(1))
         XCTAssertThrowsError(try server.loadDiffieHellmanParameters(path: TestPKI.leafCertificate)) { error in
             XCTAssertEqual((error as? TLSError)?.reason, "NO_START_LINE")
+        }
+    }
+
+    func testDiffieHellmanParametersDecodeByTheirBlocksLabelAndFailAsCPythonFails() throws {
+        // p = 23, g = 5 (and q = 11): they decode, then OpenSSL refuses a group this small,
+        // which shows the X9.42 block was read as X9.42 (it was read as PKCS#3 and failed).
+        let pkcs3: [UInt8] = [0x30, 0x06, 0x02, 0x01, 23, 0x02, 0x01, 5]
+        let x942: [UInt8] = [0x30, 0x09, 0x02, 0x01, 23, 0x02, 0x01, 5, 0x02, 0x01, 11]
+        let cases: [(label: String, der: [UInt8], library: String?, reason: String?, message: String)] = [
+            ("DH PARAMETERS", pkcs3, "SSL", "DH_KEY_TOO_SMALL", "[SSL: DH_KEY_TOO_SMALL] dh key too small (swiftssl)"),
+            ("X9.42 DH PARAMETERS", x942, "SSL", "DH_KEY_TOO_SMALL", "[SSL: DH_KEY_TOO_SMALL] dh key too small (swiftssl)"),
+            ("X9.42 DH PARAMETERS", pkcs3, "PEM", nil, "[PEM] ASN1 lib (swiftssl)"),
+            ("DH PARAMETERS", Array(pkcs3.prefix(5)), "PEM", nil, "[PEM] ASN1 lib (swiftssl)"),
+            ("DH PARAMETERS", [], nil, nil, "unknown error"),
+        ]
+        let path = NSTemporaryDirectory() + "swiftssl-dh-\(getpid())-\(UUID().uuidString).pem"
+        defer { unlink(path) }
+        for (label, der, library, reason, message) in cases {
+            let base64 = Data(der).base64EncodedString()
+            try Data("-----BEGIN \(label)-----\n\(base64)\n-----END \(label)-----\n".utf8)
+                .write(to: URL(fileURLWithPath: path))
+            let context = try TestPKI.serverContext()
+            XCTAssertThrowsError(try context.loadDiffieHellmanParameters(path: path), "\(label) \(der)") { error in
+                let error = error as? TLSError
+                XCTAssertEqual(error?.library, library, "\(label) \(der)")
+                XCTAssertEqual(error?.reason, reason, "\(label) \(der)")
+                XCTAssertEqual(error?.message, message, "\(label) \(der)")
+            }
         }
     }
 

@@ -91,16 +91,6 @@ def failed_load_cert_chain_changes_nothing(step):
         or any(name == "load_cert_chain" and failed(result) for (name, *_), result in step.earlier))
 
 
-def load_dh_params_errors(step):
-    """load_dh_params: when OpenSSL fails with no error queued CPython says "unknown error",
-    swiftssl "no DH parameters in /tmp/..."; a block whose DER does not decode is CPython's
-    "[PEM] ASN1 lib", swiftssl's "[ASN1] nested asn1 error" (it decodes the DER itself)."""
-    theirs, ours = step.theirs[0], step.ours[0]
-    return step.name == "load_dh_params" and (
-        failed(theirs, "SSLError", "unknown error") and failed(ours, "SSLError", "no DH parameters")
-        or failed(theirs, "SSLError", "[PEM] ASN1 lib") and failed(ours, "SSLError", "[ASN1]"))
-
-
 def extra_system_bundle(step):
     """swiftssl's set_default_verify_paths (and so load_default_certs) also loads
     /etc/ca-certificates.crt when it exists (TLSContext.appEngineBundle); CPython's does not.

@@ -24,19 +24,41 @@ from tls_support import CertificateAuthority, self_signed
 PASSWORD, OTHER_PASSWORD = "secret", "pässwort"  # the second is UTF-8 encoded by both libraries
 
 
-def ffdhe2048_pem() -> bytes:
-    """RFC 7919's ffdhe2048 group, p = 2^2048 - 2^1984 + (floor(2^1918 * e) + 560316) * 2^64 - 1,
-    g = 2, as PKCS#3 PEM: byte for byte what ``openssl genpkey -genparam -algorithm DH -pkeyopt
-    group:ffdhe2048`` prints."""
+def ffdhe2048_prime() -> int:
+    """RFC 7919's ffdhe2048 prime, p = 2^2048 - 2^1984 + (floor(2^1918 * e) + 560316) * 2^64 - 1."""
     guard, total, term, k = 64, 0, 1 << (1918 + 64), 0
     while term:  # 2^1918 * e as the sum of 2^1918 / k!, with guard bits for the rounding
         total, k = total + term, k + 1
         term //= k
-    p = 2**2048 - 2**1984 + ((total >> guard) + 560316) * 2**64 - 1
-    body = b"\x02\x82\x01\x01\x00" + p.to_bytes(256, "big") + b"\x02\x01\x02"
-    der = b"\x30\x82" + len(body).to_bytes(2, "big") + body
+    return 2**2048 - 2**1984 + ((total >> guard) + 560316) * 2**64 - 1
+
+
+def der_sequence_of_integers(*values: int) -> bytes:
+    """DER for SEQUENCE { INTEGER ... } of non-negative integers."""
+    def element(tag: int, content: bytes) -> bytes:
+        length = len(content)
+        encoded_length = bytes([length]) if length < 0x80 else (
+            bytes([0x80 | ((length.bit_length() + 7) // 8)]) + length.to_bytes((length.bit_length() + 7) // 8, "big"))
+        return bytes([tag]) + encoded_length + content
+    return element(0x30, b"".join(element(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big")) for value in values))
+
+
+def pem_block(label: str, der: bytes) -> bytes:
     lines = "".join(f"{line}\n" for line in textwrap.wrap(base64.b64encode(der).decode(), 64))
-    return f"-----BEGIN DH PARAMETERS-----\n{lines}-----END DH PARAMETERS-----\n".encode()
+    return f"-----BEGIN {label}-----\n{lines}-----END {label}-----\n".encode()
+
+
+def ffdhe2048_pem() -> bytes:
+    """RFC 7919's ffdhe2048 group, g = 2, as PKCS#3 PEM: byte for byte what ``openssl genpkey
+    -genparam -algorithm DH -pkeyopt group:ffdhe2048`` prints."""
+    return pem_block("DH PARAMETERS", der_sequence_of_integers(ffdhe2048_prime(), 2))
+
+
+def ffdhe2048_x942_pem() -> bytes:
+    """The same group as X9.42 parameters (p, g, q; q = (p - 1) / 2, the prime being safe): the
+    "X9.42 DH PARAMETERS" block ``openssl genpkey -genparam -algorithm DHX`` writes."""
+    p = ffdhe2048_prime()
+    return pem_block("X9.42 DH PARAMETERS", der_sequence_of_integers(p, 2, (p - 1) // 2))
 
 
 def relabelled(pem: bytes, label: str) -> bytes:
@@ -74,7 +96,7 @@ def make_pieces() -> dict:
         "lone key": key(lone.key), "root key": key(root.key),
         "ec key, encrypted PKCS#8": key(ec_leaf.key, password=PASSWORD),
         "rsa key, encrypted traditional PEM": key(rsa_leaf.key, key_format=traditional, password=OTHER_PASSWORD),
-        "crl": crl.public_bytes(PEM), "dh params": ffdhe2048_pem(),
+        "crl": crl.public_bytes(PEM), "dh params": ffdhe2048_pem(), "x942 dh params": ffdhe2048_x942_pem(),
         # 512 bits: below security level 2, so OpenSSL refuses them after parsing.
         "small dh params": dh.generate_parameters(2, 512).parameter_bytes(PEM, serialization.ParameterFormat.PKCS3),
         "ec leaf DER": ec_leaf.der, "root DER": root.certificate.public_bytes(DER),
@@ -95,7 +117,7 @@ def make_pieces() -> dict:
 PIECES = ["ec leaf", "rsa leaf", "lone self-signed", "intermediate", "root", "other root", "ec key",
           "ec key (EC PRIVATE KEY)", "rsa key", "rsa key (RSA PRIVATE KEY)", "lone key", "root key",
           "ec key, encrypted PKCS#8", "rsa key, encrypted traditional PEM", "crl", "dh params",
-          "small dh params", "ec leaf DER", "root DER", "ec key DER", "root as TRUSTED CERTIFICATE",
+          "x942 dh params", "small dh params", "ec leaf DER", "root DER", "ec key DER", "root as TRUSTED CERTIFICATE",
           "ec leaf as X509 CERTIFICATE", "root labelled X509 CRL", "ec leaf labelled PRIVATE KEY",
           "ec key labelled CERTIFICATE", "bad base64", "BEGIN line alone", "text"]
 ENCRYPTED = {"ec key, encrypted PKCS#8", "rsa key, encrypted traditional PEM"}
@@ -109,7 +131,8 @@ KEY_RECIPES = [("ec key",), ("ec key (EC PRIVATE KEY)",), ("rsa key",), ("rsa ke
                ("ec key, encrypted PKCS#8",), ("rsa key, encrypted traditional PEM",), ("root key",)]
 CA_RECIPES = [("root",), ("root", "other root"), ("root", "intermediate", "root", "crl"), ("root DER",),
               ("root DER", "root DER", "ec leaf DER"), ("root as TRUSTED CERTIFICATE",), ("ec leaf", "ec key")]
-DH_RECIPES = [("dh params",), ("small dh params",), ("text", "dh params"), ("dh params", "root")]
+DH_RECIPES = [("dh params",), ("x942 dh params",), ("small dh params",), ("text", "dh params"),
+              ("dh params", "root")]
 
 
 class Content(NamedTuple):

@@ -119,6 +119,61 @@ def test_load_dh_params_errors(server_cert, tmp_path):
     assert (raised.value.library, raised.value.reason) == ("PEM", "NO_START_LINE")
 
 
+def test_load_dh_params_takes_x942_parameters_and_serves_dhe_with_them(root_ca, tmp_path):
+    """An "X9.42 DH PARAMETERS" block (`openssl genpkey -algorithm DHX`) loads as in CPython;
+    swiftssl decoded it as PKCS#3 and failed with "[ASN1] nested asn1 error"."""
+    from credential_loading_strategies import ffdhe2048_x942_pem
+    parameters = tmp_path / "x942.pem"
+    parameters.write_bytes(ffdhe2048_x942_pem())
+    stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_SERVER).load_dh_params(str(parameters))
+    rsa_cert = root_ca.issue("localhost", common_name="localhost", key_type="rsa")
+    server_context = _server_context(rsa_cert, tmp_path)
+    server_context.load_dh_params(str(parameters))
+    server_context.set_ciphers("DHE+AESGCM")
+    server_context.maximum_version = swiftssl.TLSVersion.TLSv1_2
+    client = stdlib_ssl.create_default_context(cadata=root_ca.cert_pem.decode())
+    cipher, errors = _handshake(server_context, client)
+    assert errors == [] and cipher[0].startswith("DHE-")
+
+
+def _dh_block(der, label="DH PARAMETERS"):
+    from credential_loading_strategies import pem_block
+    return pem_block(label, der)
+
+
+def _ffdhe2048_der():
+    from credential_loading_strategies import der_sequence_of_integers, ffdhe2048_prime
+    return der_sequence_of_integers(ffdhe2048_prime(), 2)
+
+
+DH_FILES_THAT_FAIL = {
+    "DER cut in half": lambda root_ca: _dh_block(_ffdhe2048_der()[:130]),
+    "DER one byte short": lambda root_ca: _dh_block(_ffdhe2048_der()[:-1]),
+    "an empty block": lambda root_ca: _dh_block(b""),
+    "an empty SEQUENCE": lambda root_ca: _dh_block(b"\x30\x00"),
+    "one INTEGER": lambda root_ca: _dh_block(b"\x30\x03\x02\x01\x05"),
+    "PKCS#3 labelled X9.42": lambda root_ca: _dh_block(_ffdhe2048_der(), "X9.42 DH PARAMETERS"),
+    "a certificate's DER": lambda root_ca: _dh_block(stdlib_ssl.PEM_cert_to_DER_cert(root_ca.cert_pem.decode())),
+    "no block": lambda root_ca: b"text\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(DH_FILES_THAT_FAIL))
+def test_load_dh_params_fails_as_cpython_fails(case, root_ca, tmp_path):
+    """Parameters that do not decode are CPython's "[PEM] ASN1 lib" (errno ERR_R_ASN1_LIB), an
+    empty block its "unknown error" (errno 0): swiftssl reported the ASN.1 decoder's own entry
+    ("[ASN1] nested asn1 error", "[ASN1: FIELD_MISSING]") and "no DH parameters in <path>"."""
+    path = tmp_path / "dh.pem"
+    path.write_bytes(DH_FILES_THAT_FAIL[case](root_ca))
+
+    def attempt(module):
+        with pytest.raises(module.SSLError) as raised:
+            module.SSLContext(module.PROTOCOL_TLS_SERVER).load_dh_params(str(path))
+        error = raised.value
+        return error.errno, error.library, error.reason, str(error).split(" (")[0]
+    assert attempt(swiftssl) == attempt(stdlib_ssl)
+
+
 def test_set_ecdh_curve(root_ca, server_cert, tmp_path):
     context = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
     context.set_ecdh_curve("prime256v1")
