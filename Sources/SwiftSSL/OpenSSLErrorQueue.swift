@@ -15,8 +15,8 @@ public struct OpenSSLErrorEntry: Sendable, Equatable {
     public var reasonCode: Int32
     /// The library mnemonic CPython uses (`"SSL"`, `"PEM"`, `"X509"`), when known.
     public var library: String?
-    /// The reason mnemonic (`"CERTIFICATE_VERIFY_FAILED"`), derived from OpenSSL's reason text;
-    /// nil for the reasons common to all libraries, as in CPython.
+    /// The reason mnemonic CPython uses (`"CERTIFICATE_VERIFY_FAILED"`, see `CPythonErrorNames`);
+    /// nil for the reasons common to all libraries and those CPython has none for, as in CPython.
     public var reason: String?
     /// OpenSSL's human-readable reason text (`"certificate verify failed"`).
     public var text: String
@@ -70,42 +70,13 @@ enum OpenSSLErrorQueue {
             code: code,
             libraryCode: libraryCode,
             reasonCode: reasonCode,
-            library: libraryMnemonic(libraryCode),
+            library: CPythonErrorNames.library(libraryCode),
             // Reasons common to every library (ERR_R_*, "ASN1 lib", "malloc failure") have no
             // mnemonic in CPython's table, which lists each library's own: "[SSL] ASN1 lib".
-            reason: ERR_COMMON_ERROR(code) != 0 ? nil : text.map(reasonMnemonic),
+            reason: ERR_COMMON_ERROR(code) != 0 ? nil : text.flatMap {
+                CPythonErrorNames.reason(library: libraryCode, reason: reasonCode, text: $0)
+            },
             text: text ?? "unknown error (\(code))"
         )
-    }
-
-    /// CPython's mnemonic for an OpenSSL library number.
-    static func libraryMnemonic(_ library: Int32) -> String? {
-        switch library {
-        case ERR_LIB_SSL: return "SSL"
-        case ERR_LIB_PEM: return "PEM"
-        case ERR_LIB_X509: return "X509"
-        case ERR_LIB_X509V3: return "X509V3"
-        case ERR_LIB_ASN1: return "ASN1"
-        case ERR_LIB_EVP: return "EVP"
-        case ERR_LIB_SYS: return "SYS"
-        case ERR_LIB_BIO: return "BIO"
-        case ERR_LIB_BN: return "BN"
-        case ERR_LIB_RSA: return "RSA"
-        case ERR_LIB_DH: return "DH"
-        case ERR_LIB_EC: return "EC"
-        case ERR_LIB_PKCS12: return "PKCS12"
-        case ERR_LIB_PKCS7: return "PKCS7"
-        case ERR_LIB_CRYPTO: return "CRYPTO"
-        case ERR_LIB_PROV: return "PROV"
-        case ERR_LIB_OSSL_DECODER: return "DECODER"
-        case ERR_LIB_OSSL_STORE: return "OSSL_STORE"
-        default: return nil
-        }
-    }
-
-    /// OpenSSL 3 exposes no reason mnemonics at run time; its reason texts are the mnemonics in
-    /// lower case with spaces (`"no start line"` ↔ `NO_START_LINE`), so the mapping is mechanical.
-    static func reasonMnemonic(_ text: String) -> String {
-        String(text.uppercased().map { $0 == " " || $0 == "-" ? "_" : $0 })
     }
 }

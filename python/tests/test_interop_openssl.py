@@ -154,6 +154,27 @@ def test_client_rejects_s_server_with_wrong_name(openssl_files, root_ca):
     assert caught.value.verify_code == 62
 
 
+def test_an_alpn_mismatch_alert_from_s_server_is_named_as_cpython_names_it(openssl_files, root_ca):
+    """s_server -alpn refuses a client offering none of its protocols with alert 120
+    (no_application_protocol), a reason CPython's table lacks: "[SSL] tlsv1 alert no application
+    protocol" with reason None (swiftssl derived "TLSV1_ALERT_NO_APPLICATION_PROTOCOL" from the
+    text). Sources/SwiftSSL/CPythonErrorNames.swift."""
+    def attempt(module, port):
+        context = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cadata=root_ca.cert_pem.decode())
+        context.set_alpn_protocols(["foo"])
+        with pytest.raises(module.SSLError) as raised:
+            context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=15),
+                                server_hostname="localhost").close()
+        error = raised.value
+        return error.errno, error.library, error.reason, str(error).split(" (")[0]
+
+    with OpenSSLServer("-cert", openssl_files["server-leaf"], "-key", openssl_files["server-key"],
+                       "-alpn", "h2", "-naccept", "2", "-rev") as server:
+        ours, theirs = attempt(swiftssl, server.port), attempt(ssl, server.port)
+    assert ours == theirs == (1, "SSL", None, "[SSL] tlsv1 alert no application protocol")
+
+
 # -- openssl s_client, swiftssl server ----------------------------------------------------------
 
 def serve_one_line(certfile, **options):
