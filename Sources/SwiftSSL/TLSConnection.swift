@@ -178,7 +178,8 @@ public final class TLSConnection {
     deinit {
         // Freeing an SSL that never sent close_notify makes OpenSSL mark its session
         // unresumable, and that SSL_SESSION may be shared with a TLSSession a caller kept for
-        // resumption. Mark the connection as shut down first, as CPython 3.13 does.
+        // resumption. Mark the connection as shut down first, as CPython does since its fix for
+        // gh-116810 (README, "Differences").
         SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_get_shutdown(ssl))
         SSL_free(ssl)
     }

@@ -136,3 +136,19 @@ def test_only_connections_make_sessions(make):
     for library in (swiftssl, stdlib_ssl):
         with pytest.raises(TypeError):
             make(library)
+
+
+def test_a_tls12_session_id_outlives_a_server_connection_closed_without_unwrap(server_cert, root_ca, tmp_path):
+    """README, "Differences": the server's session-ID cache keeps a session whose connection
+    was closed before it sent close_notify (LoopbackServer's handler returns and the socket is
+    closed without unwrap), as CPython keeps it since its fix for gh-116810; 3.11.7's forgets it,
+    and the next connection gets a full handshake."""
+    server_context = _server_context(swiftssl, server_cert, tmp_path)
+    server_context.options |= swiftssl.OP_NO_TICKET  # resumption by session ID only
+    client_context = _client_context(root_ca)
+    with _serve(server_context, connections=2) as server:
+        first, _ = _connect(server, client_context)
+        second, reused = _connect(server, client_context, session=first)
+    assert server.errors == []
+    assert not first.has_ticket and reused and second.id == first.id
+    assert server_context.session_stats()["hits"] == 1
