@@ -628,11 +628,15 @@ def test_server_against_gnutls_cli(pem_files, server_files, options, feed, conne
             typist = threading.Thread(target=type_lines, daemon=True)
             typist.start()
             try:
-                for _ in range(connections):
+                for index in range(connections):
                     raw, _ = listener.accept()
                     raw.settimeout(TIMEOUT)
                     with context.wrap_socket(raw, server_side=True) as tls:
                         seen.append((tls.version(), tls.session_reused))
+                        if index < connections - 1:
+                            # gnutls-cli -r: this connection only makes the session and closes at
+                            # once, racing the server's reply; only the resumed one is compared.
+                            continue
                         received = b""
                         try:
                             while True:
