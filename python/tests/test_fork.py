@@ -4,9 +4,12 @@ server issued resumes in a child, and a child's module-level wrap_socket (whose 
 parent filled) works. Each library in a child program of its own, with the same outcome.
 
 Not covered, as with the stdlib: a fork while another thread is inside OpenSSL (loading a CA
-bundle, say) may leave a lock held in the child, which then waits forever; CPython's ssl does the
-same (7 of 40 such children hung with it here, 1 with swiftssl), as POSIX warns for any fork of
-a threaded process.
+bundle, say) may leave a lock held in the child, which then waits forever, as POSIX warns for
+any fork of a threaded process. Measured here with a thread calling wrap_socket(ca_certs=<the
+system bundle>) in a loop while the main thread forks children that call it once: 7 of 40
+children hung with the stdlib; 1 of 40 with swiftssl, and 1 of 200 in a second run, which gdb
+showed waiting on a module import lock: swiftssl imports parts of itself on first use (README,
+"import swiftssl is lazy"), and the other thread was importing one when the fork came.
 """
 
 import pytest
