@@ -44,6 +44,7 @@ def der_sequence_of_integers(*values: int) -> bytes:
 
 
 def pem_block(label: str, der: bytes) -> bytes:
+    """`der` as a PEM block labelled `label`, base64 in lines of 64 as OpenSSL writes them."""
     lines = "".join(f"{line}\n" for line in textwrap.wrap(base64.b64encode(der).decode(), 64))
     return f"-----BEGIN {label}-----\n{lines}-----END {label}-----\n".encode()
 

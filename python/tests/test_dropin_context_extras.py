@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 import swiftssl
+from credential_loading_strategies import der_sequence_of_integers, ffdhe2048_prime, ffdhe2048_x942_pem, pem_block
 from tls_support import LoopbackServer
 
 
@@ -122,7 +123,6 @@ def test_load_dh_params_errors(server_cert, tmp_path):
 def test_load_dh_params_takes_x942_parameters_and_serves_dhe_with_them(root_ca, tmp_path):
     """An "X9.42 DH PARAMETERS" block (`openssl genpkey -algorithm DHX`) loads as in CPython;
     swiftssl decoded it as PKCS#3 and failed with "[ASN1] nested asn1 error"."""
-    from credential_loading_strategies import ffdhe2048_x942_pem
     parameters = tmp_path / "x942.pem"
     parameters.write_bytes(ffdhe2048_x942_pem())
     stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_SERVER).load_dh_params(str(parameters))
@@ -136,24 +136,16 @@ def test_load_dh_params_takes_x942_parameters_and_serves_dhe_with_them(root_ca, 
     assert errors == [] and cipher[0].startswith("DHE-")
 
 
-def _dh_block(der, label="DH PARAMETERS"):
-    from credential_loading_strategies import pem_block
-    return pem_block(label, der)
-
-
-def _ffdhe2048_der():
-    from credential_loading_strategies import der_sequence_of_integers, ffdhe2048_prime
-    return der_sequence_of_integers(ffdhe2048_prime(), 2)
-
-
+FFDHE2048_DER = der_sequence_of_integers(ffdhe2048_prime(), 2)  # PKCS#3: p, g
 DH_FILES_THAT_FAIL = {
-    "DER cut in half": lambda root_ca: _dh_block(_ffdhe2048_der()[:130]),
-    "DER one byte short": lambda root_ca: _dh_block(_ffdhe2048_der()[:-1]),
-    "an empty block": lambda root_ca: _dh_block(b""),
-    "an empty SEQUENCE": lambda root_ca: _dh_block(b"\x30\x00"),
-    "one INTEGER": lambda root_ca: _dh_block(b"\x30\x03\x02\x01\x05"),
-    "PKCS#3 labelled X9.42": lambda root_ca: _dh_block(_ffdhe2048_der(), "X9.42 DH PARAMETERS"),
-    "a certificate's DER": lambda root_ca: _dh_block(stdlib_ssl.PEM_cert_to_DER_cert(root_ca.cert_pem.decode())),
+    "DER cut in half": lambda root_ca: pem_block("DH PARAMETERS", FFDHE2048_DER[:130]),
+    "DER one byte short": lambda root_ca: pem_block("DH PARAMETERS", FFDHE2048_DER[:-1]),
+    "an empty block": lambda root_ca: pem_block("DH PARAMETERS", b""),
+    "an empty SEQUENCE": lambda root_ca: pem_block("DH PARAMETERS", b"\x30\x00"),
+    "one INTEGER": lambda root_ca: pem_block("DH PARAMETERS", b"\x30\x03\x02\x01\x05"),
+    "PKCS#3 labelled X9.42": lambda root_ca: pem_block("X9.42 DH PARAMETERS", FFDHE2048_DER),
+    "a certificate's DER": lambda root_ca: pem_block("DH PARAMETERS", stdlib_ssl.PEM_cert_to_DER_cert(
+        root_ca.cert_pem.decode())),
     "no block": lambda root_ca: b"text\n",
 }
 
