@@ -114,9 +114,7 @@ final class TLSSessionTests: XCTestCase {
         let path = NSTemporaryDirectory() + "swiftssl-dh-\(getpid())-\(UUID().uuidString).pem"
         defer { unlink(path) }
         for (label, der, library, reason, message) in cases {
-            let base64 = Data(der).base64EncodedString()
-            try Data("-----BEGIN \(label)-----\n\(base64)\n-----END \(label)-----\n".utf8)
-                .write(to: URL(fileURLWithPath: path))
+            try Data(PEMEncoding.encode(der: der, label: label).utf8).write(to: URL(fileURLWithPath: path))
             let context = try TestPKI.serverContext()
             XCTAssertThrowsError(try context.loadDiffieHellmanParameters(path: path), "\(label) \(der)") { error in
                 let error = error as? TLSError
