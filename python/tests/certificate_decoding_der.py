@@ -147,11 +147,16 @@ def integer_content(value: int) -> bytes:
     return value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "big", signed=True)
 
 
-def pem(der: bytes) -> bytes:
+def pem_block(label: str, der: bytes) -> bytes:
+    """`der` as a PEM block labelled `label`, base64 in lines of 64 as OpenSSL writes them."""
     body = base64.b64encode(der)
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
-    return b"".join([b"-----BEGIN CERTIFICATE-----\n", *(line + b"\n" for line in lines),
-                     b"-----END CERTIFICATE-----\n"])
+    return b"".join([b"-----BEGIN %s-----\n" % label.encode(), *(line + b"\n" for line in lines),
+                     b"-----END %s-----\n" % label.encode()])
+
+
+def pem(der: bytes) -> bytes:
+    return pem_block("CERTIFICATE", der)
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,10 +8,8 @@ Key material is made with pyca/cryptography (tls_support.py) when ``make_pieces`
 module of the test); the DH group is RFC 7919's ffdhe2048, computed from its definition below.
 """
 
-import base64
 import datetime
 import string
-import textwrap
 from typing import NamedTuple
 
 from cryptography import x509
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh
 from hypothesis import strategies as st
 
+from certificate_decoding_der import encode_element, integer_content, pem_block
 from tls_support import CertificateAuthority, self_signed
 
 PASSWORD, OTHER_PASSWORD = "secret", "pässwort"  # the second is UTF-8 encoded by both libraries
@@ -35,18 +34,7 @@ def ffdhe2048_prime() -> int:
 
 def der_sequence_of_integers(*values: int) -> bytes:
     """DER for SEQUENCE { INTEGER ... } of non-negative integers."""
-    def element(tag: int, content: bytes) -> bytes:
-        length = len(content)
-        encoded_length = bytes([length]) if length < 0x80 else (
-            bytes([0x80 | ((length.bit_length() + 7) // 8)]) + length.to_bytes((length.bit_length() + 7) // 8, "big"))
-        return bytes([tag]) + encoded_length + content
-    return element(0x30, b"".join(element(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big")) for value in values))
-
-
-def pem_block(label: str, der: bytes) -> bytes:
-    """`der` as a PEM block labelled `label`, base64 in lines of 64 as OpenSSL writes them."""
-    lines = "".join(f"{line}\n" for line in textwrap.wrap(base64.b64encode(der).decode(), 64))
-    return f"-----BEGIN {label}-----\n{lines}-----END {label}-----\n".encode()
+    return encode_element(0x30, b"".join(encode_element(0x02, integer_content(value)) for value in values))
 
 
 def ffdhe2048_pem() -> bytes:

@@ -11,7 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 import swiftssl
-from credential_loading_strategies import der_sequence_of_integers, ffdhe2048_prime, ffdhe2048_x942_pem, pem_block
+from certificate_decoding_der import pem_block
+from credential_loading_strategies import der_sequence_of_integers, ffdhe2048_prime, ffdhe2048_x942_pem
 from tls_support import LoopbackServer
 
 
