@@ -1,6 +1,7 @@
 """Shared by the differential tests (test_sslobject_differential.py, test_sslsocket_differential.py):
 the steps a random conversation is made of, the contexts, and how outcomes are compared."""
 
+import os
 import re
 import ssl as stdlib_ssl
 import sys
@@ -8,6 +9,15 @@ import sys
 from hypothesis import strategies as st
 
 import swiftssl
+
+def example_count(variable: str, default: int) -> int:
+    """How many examples a differential test draws: `variable` when the environment sets it
+    (scripts/test does on 3.12 and 3.13), else `default` times SWIFTSSL_EXAMPLES_SCALE (1 unless
+    set; scripts/explore sets it)."""
+    if variable in os.environ:
+        return int(os.environ[variable])
+    return default * int(os.environ.get("SWIFTSSL_EXAMPLES_SCALE", 1))
+
 
 # Steps both conversations know. Data moving both ways is drawn three times as often as what
 # ends or breaks the connection.

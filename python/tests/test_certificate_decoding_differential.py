@@ -26,9 +26,10 @@ import swiftssl._ssl
 import swiftssl._swiftssl
 from certificate_decoding_der import pem
 from certificate_decoding_strategies import base_certificates, certificates, mutated_certificates
+from differential_support import example_count
 from tls_support import without_location
 
-EXAMPLES = int(os.environ.get("CERT_DECODE_EXAMPLES", 100))
+EXAMPLES = example_count("CERT_DECODE_EXAMPLES", 100)
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

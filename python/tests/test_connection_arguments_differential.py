@@ -25,7 +25,6 @@ CONNECTION_ARGUMENT_EXAMPLES sets the number of examples of each test.
 import array
 import copy
 import io
-import os
 import pickle
 import re
 import socket
@@ -39,10 +38,10 @@ from hypothesis import HealthCheck, event, example, given, settings, strategies 
 from connection_arguments_scenes import MODES, PAYLOAD, Library, Scene
 from connection_arguments_tables import (ARGUMENTS, BIO_CALLS, CONSTRUCTORS, KEPT_DIFFERENCES, OBJECT_CALLS,
                                          RANDOM, SESSION_CALLS, SOCKET_CALLS, call_lists, documented)
-from differential_support import described
+from differential_support import described, example_count
 import swiftssl
 
-EXAMPLES = int(os.environ.get("CONNECTION_ARGUMENT_EXAMPLES", 150))
+EXAMPLES = example_count("CONNECTION_ARGUMENT_EXAMPLES", 150)
 WATCHDOG = 1.0  # seconds a blocking call may wait before its socket is shut down
 LIBRARIES = (swiftssl, stdlib_ssl)
 

@@ -23,7 +23,7 @@ import warnings
 import pytest
 from hypothesis import event, example, given, settings, strategies as st
 
-from differential_support import Index, described
+from differential_support import Index, described, example_count
 import swiftssl
 
 
@@ -324,7 +324,7 @@ def authorities(root_ca, intermediate_ca):
 
 
 # CONTEXT_EXAMPLES=3000 for a longer search.
-@settings(max_examples=int(os.environ.get("CONTEXT_EXAMPLES", 150)), deadline=None)
+@settings(max_examples=example_count("CONTEXT_EXAMPLES", 150), deadline=None)
 @given(construction=CONSTRUCTIONS, steps=st.lists(STEP, max_size=20))
 # check_hostname and verify_mode in both orders: True upgrades CERT_NONE to CERT_REQUIRED, and
 # CERT_NONE is refused while it is on.

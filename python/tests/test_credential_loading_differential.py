@@ -32,7 +32,7 @@ from credential_loading_known_differences import DifferingStep, known_difference
 from credential_loading_strategies import (CA_RECIPES, STEPS, Cadata, Content, Location, Password, contents,
                                           make_pieces)
 from credential_loading_workspace import Workspace, cadata_argument, path_argument
-from differential_support import described
+from differential_support import described, example_count
 
 
 class PasswordCallback:
@@ -139,7 +139,7 @@ def workspace(tmp_path_factory):
 
 
 # CREDENTIAL_EXAMPLES=5000 for a longer search (with --timeout=0).
-@settings(max_examples=int(os.environ.get("CREDENTIAL_EXAMPLES", 100)), deadline=None)
+@settings(max_examples=example_count("CREDENTIAL_EXAMPLES", 100), deadline=None)
 @given(protocol=st.sampled_from(["PROTOCOL_TLS_SERVER", "PROTOCOL_TLS_CLIENT"]),
        steps=st.lists(STEPS, min_size=1, max_size=4), system_bundle=contents(CA_RECIPES))
 # Found by scripts/explore: cadata's stray byte (3.12's error in swiftssl), and 3.11, which takes

@@ -6,13 +6,13 @@ outcome (value, or exception class and message) must be the same. What README's 
 documents is forgiven in ``documented``. MODULE_EXAMPLES sets the number of examples.
 """
 
-import os
 import re
 import ssl as stdlib_ssl
 import warnings
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from differential_support import example_count
 import swiftssl
 
 OBJECTS = st.one_of(st.none(), st.integers(-3, 3), st.integers(), st.text(max_size=4), st.binary(max_size=4),
@@ -76,7 +76,7 @@ def calls(a, b, c, pem, der, when, n):
     }
 
 
-@settings(max_examples=int(os.environ.get("MODULE_EXAMPLES", 100)), deadline=None,
+@settings(max_examples=example_count("MODULE_EXAMPLES", 100), deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(a=OBJECTS, b=OBJECTS, c=OBJECTS, pem=PEM_LIKE, der=st.binary(max_size=40), when=TIMES,
        n=st.integers(-3, 40))

@@ -26,13 +26,13 @@ server_differential_known_differences.py.
 SERVER_EXAMPLES=2000 for a longer search (about 50 s per 1000 examples and test).
 """
 
-import os
 import ssl as stdlib_ssl
 
 import pytest
 from hypothesis import event, given, settings
 
 import differential_support
+from differential_support import example_count
 import swiftssl
 from server_differential_conversations import MemoryServer, SocketServer
 from server_differential_known_differences import DIVERGING, known_difference
@@ -84,7 +84,7 @@ def compare(conversation_class, credentials, setup, steps, opening):
     event(f"server connected at the end: {isinstance(at_the_end, dict) and at_the_end['version'][1]}")
 
 
-EXAMPLES = int(os.environ.get("SERVER_EXAMPLES", 100))
+EXAMPLES = example_count("SERVER_EXAMPLES", 100)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

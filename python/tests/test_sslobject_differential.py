@@ -9,14 +9,13 @@ exception", because a swiftssl read returns every complete record at once where 
 returns one (README, "Differences"): the bytes and the exception that ends them must agree.
 """
 
-import os
 import ssl as stdlib_ssl
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import differential_support
-from differential_support import described
+from differential_support import described, example_count
 import swiftssl
 
 STEPS = differential_support.steps(
@@ -114,7 +113,7 @@ def contexts(request, root_ca, tmp_path_factory):
 
 @pytest.mark.parametrize("bios", ["swiftssl BIOs", "stdlib BIOs"])
 # SSLOBJECT_EXAMPLES=5000 for a longer search.
-@settings(max_examples=int(os.environ.get("SSLOBJECT_EXAMPLES", 150)), deadline=None)
+@settings(max_examples=example_count("SSLOBJECT_EXAMPLES", 150), deadline=None)
 @given(steps=STEPS, handshake_first=st.integers(0, 4).map(bool))  # 4 in 5 start connected
 def test_any_sequence_of_operations_matches_the_stdlib(contexts, bios, steps, handshake_first):
     server_context, clients = contexts

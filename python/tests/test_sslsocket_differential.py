@@ -10,7 +10,6 @@ swiftssl read returns every record that has arrived where the stdlib's returns o
 
 import array
 import fcntl
-import os
 import select
 import socket
 import termios
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import differential_support
-from differential_support import described
+from differential_support import described, example_count
 import swiftssl
 
 STEPS = differential_support.steps(endings=[st.just(("server_eof",))])
@@ -175,7 +174,7 @@ def timeout(request):
 
 
 # SSLSOCKET_EXAMPLES=5000 for a longer search.
-@settings(max_examples=int(os.environ.get("SSLSOCKET_EXAMPLES", 60)), deadline=None)
+@settings(max_examples=example_count("SSLSOCKET_EXAMPLES", 60), deadline=None)
 @given(steps=STEPS, handshake_first=st.integers(0, 4).map(bool))  # 4 in 5 start connected
 def test_any_sequence_of_operations_matches_the_stdlib(contexts, timeout, steps, handshake_first):
     server_context, clients = contexts
