@@ -46,7 +46,8 @@ public final class TLSContext {
     /// every connection that shares it, so setters then throw.
     public internal(set) var isFrozen = false
 
-    /// CPython's default cipher string for 3.10+: forward secrecy and AEAD first, nothing weak.
+    /// CPython's default cipher string for 3.10+: forward secrecy and AEAD first, nothing weak
+    /// (what new contexts apply under ``DefaultCipherSuites/python``).
     public static let defaultCipherString =
         "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
     /// The cipher string for contexts pinned to TLS 1.0 or 1.1, which need SHA-1 suites and
@@ -56,7 +57,8 @@ public final class TLSContext {
     public static let appEngineBundle = "/etc/ca-certificates.crt"
 
     /// Makes a context for `protocol` with CPython 3.11's defaults: `.tlsClient` verifies the
-    /// peer and its hostname; everything else starts with ``VerifyMode/none``.
+    /// peer and its hostname; everything else starts with ``VerifyMode/none``; cipher suites
+    /// and the lowest version are as ``DefaultCipherSuites/current`` says.
     public init(protocol selection: TLSProtocol = .tls) throws {
         OpenSSLErrorQueue.clear()
         let method: OpaquePointer?
@@ -87,17 +89,18 @@ public final class TLSContext {
             sslContext, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY | SSL_MODE_RELEASE_BUFFERS))
         SSL_CTX_set_verify(sslContext, selection == .tlsClient ? VerifyMode.required.openSSLFlags : SSL_VERIFY_NONE, nil)
 
+        let defaults = DefaultCipherSuites.current
         if let pinned = protocolSelection.pinnedVersion {
             try setVersionBounds(minimum: pinned.openSSLValue, maximum: pinned.openSSLValue)
-        } else {
+        } else if let minimum = defaults.minimumVersion {
             // Nothing below TLS 1.2 unless a caller asks for it explicitly.
-            try setVersionBounds(minimum: TLSVersion.tlsv1_2.openSSLValue, maximum: 0)
+            try setVersionBounds(minimum: minimum.openSSLValue, maximum: 0)
         }
         if protocolSelection.needsLegacySecurityLevel {
             try applyCipherString(TLSContext.legacyCipherString)
             SSL_CTX_set_security_level(sslContext, 0)
-        } else {
-            try applyCipherString(TLSContext.defaultCipherString)
+        } else if let cipherString = defaults.appliedCipherString {
+            try applyCipherString(cipherString)
         }
         let parameters = SSL_CTX_get0_param(sslContext)
         X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_TRUSTED_FIRST))

@@ -91,6 +91,9 @@ public final class TLSContextCache {
         digest.add(integer: configuration.verifyMode?.rawValue ?? -1)
         digest.add(integer: configuration.checkHostname.map { $0 ? 1 : 0 } ?? -1)
         digest.add(text: configuration.ciphers)
+        // What a new context starts with, should a program change it between two lookups.
+        let defaults = DefaultCipherSuites.current
+        digest.add(text: defaults == .openssl ? "defaults:openssl" : "defaults:" + defaults.cipherString)
         digest.add(bytes: loaded.certificateBytes)
         digest.add(bytes: loaded.keyBytes)
         switch configuration.trustRoots {

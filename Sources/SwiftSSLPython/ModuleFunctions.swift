@@ -191,6 +191,35 @@ func moduleRandStatus(_ module: PyObjectPointer?, _ vector: FastArguments, _ cou
     }
 }
 
+/// `_set_default_cipher_suites(kind, cipher_string)`: what contexts made from now on start with,
+/// from the interpreter's `--with-ssl-default-suites` ("python", "openssl", or "custom" with the
+/// builder's cipher string); swiftssl._native calls it once, when it loads the core.
+@_cdecl("swiftssl_set_default_cipher_suites")
+func moduleSetDefaultCipherSuites(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        let arguments = try Arguments(vector, count, function: "_set_default_cipher_suites", expected: 2...2)
+        let kind = try arguments.string(0)
+        let cipherString = try arguments.optionalString(1)
+        switch (kind, cipherString) {
+        case ("python", nil): DefaultCipherSuites.current = .python
+        case ("openssl", nil): DefaultCipherSuites.current = .openssl
+        case ("custom", let cipherString?): DefaultCipherSuites.current = .custom(cipherString)
+        default:
+            throw PythonError.valueError("default cipher suites must be ('python', None), ('openssl', None) or ('custom', str)")
+        }
+        return newNone()
+    }
+}
+
+/// `_default_cipher_string()`: what `ssl._DEFAULT_CIPHERS` holds under the current choice.
+@_cdecl("swiftssl_default_cipher_string")
+func moduleDefaultCipherString(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {
+    pythonEntry {
+        _ = try Arguments(vector, count, function: "_default_cipher_string", expected: 0...0)
+        return newString(DefaultCipherSuites.current.cipherString)
+    }
+}
+
 /// `RAND_add(data, entropy)`.
 @_cdecl("swiftssl_rand_add")
 func moduleRandAdd(_ module: PyObjectPointer?, _ vector: FastArguments, _ count: Py_ssize_t) -> PyObjectPointer? {

@@ -163,6 +163,6 @@ HAS_PSK = True
 HAS_PHA = True
 CHANNEL_BINDING_TYPES = ["tls-unique"]
 
-_DEFAULT_CIPHERS = (
-    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
-)
+# The interpreter's own build choice (swiftssl._native): CPython's list on python.org builds,
+# OpenSSL's "ALL:!COMPLEMENTOFDEFAULT:!eNULL" where it was built to use OpenSSL's defaults.
+_DEFAULT_CIPHERS = _swiftssl._default_cipher_string()

@@ -31,7 +31,26 @@ def _load():
     extension._register_exceptions(
         SSLError, SSLZeroReturnError, SSLWantReadError, SSLWantWriteError, SSLSyscallError,
         SSLEOFError, SSLCertVerificationError)
+    extension._set_default_cipher_suites(*_interpreter_cipher_suites())
     return extension
+
+
+def _interpreter_cipher_suites():
+    """What this interpreter's ``ssl`` starts its contexts with, as its build recorded it in
+    sysconfig (``--with-ssl-default-suites``: ``PY_SSL_DEFAULT_CIPHERS`` 1 is CPython's list,
+    2 OpenSSL's configured defaults, 0 the builder's own string), in the core's terms."""
+    try:
+        import sysconfig
+        kind = sysconfig.get_config_var("PY_SSL_DEFAULT_CIPHERS")
+        # pyconfig.h's define, quotes and all.
+        quoted = sysconfig.get_config_var("PY_SSL_DEFAULT_CIPHER_STRING") if kind == 0 else None
+    except Exception:  # a frozen application without its build's data: CPython's own defaults
+        return "python", None
+    if kind == 2:
+        return "openssl", None
+    if isinstance(quoted, str) and len(quoted) >= 2 and quoted[0] == quoted[-1] == '"':
+        return "custom", quoted[1:-1]
+    return "python", None
 
 
 extension = _load()

@@ -6,7 +6,7 @@ import socket as _socket
 import warnings as _warnings
 
 from . import _swiftssl
-from ._constants import OPENSSL_VERSION_INFO
+from ._constants import OPENSSL_VERSION_INFO, _DEFAULT_CIPHERS
 
 # The OpenSSL the core is built against: the system's, whose headers and library go together.
 _OPENSSL_API_VERSION = OPENSSL_VERSION_INFO
@@ -34,9 +34,8 @@ def RAND_pseudo_bytes(n):
     return _swiftssl.RAND_bytes(n), _swiftssl.RAND_status() == 1
 
 
-# CPython's cipher string for servers (ssl.py keeps it, unused since 3.10).
-_RESTRICTED_SERVER_CIPHERS = (
-    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM")
+# CPython's cipher string for servers: ssl.py keeps it, unused since 3.10, as _DEFAULT_CIPHERS.
+_RESTRICTED_SERVER_CIPHERS = _DEFAULT_CIPHERS
 
 # PROTOCOL_SSLv2 where OpenSSL has it: never, with OpenSSL 3.
 _SSLv2_IF_EXISTS = None
