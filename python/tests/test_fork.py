@@ -93,6 +93,7 @@ PRE_FORK_SERVER = """
                 os._exit(1)
         outcomes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         server.join()
+    listener.close()  # else a debug interpreter (all warnings shown) reports it unclosed, for both
     print(outcomes)
 """
 
