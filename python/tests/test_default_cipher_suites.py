@@ -23,6 +23,8 @@ import swiftssl
 from peer_support import OpenSSLServer
 
 PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(swiftssl.__file__))
+# CPython's own list (Modules/_ssl.c, PY_SSL_DEFAULT_CIPHERS 1).
+CPYTHONS_LIST = "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
 
 # Prints, as JSON, how each library starts its contexts; with argv[1] a port, also how a
 # verifying client of each fares against the server there.
@@ -141,24 +143,35 @@ def test_on_this_interpreter_contexts_start_as_its_stdlibs_do(tmp_path, cbc_only
     assert report["swiftssl"] == report["ssl"]
 
 
+def build_like(tmp_path, **config_vars):
+    """swiftssl's half of DESCRIBE in this interpreter, its sysconfig answering `config_vars`."""
+    return describe(sys.executable, tmp_path, prelude=FAKE_BUILD,
+                    FAKE_CONFIG_VARS=json.dumps(config_vars))["swiftssl"]
+
+
+def test_a_build_with_cpythons_suites_applies_its_list_and_tls_1_2_at_least(tmp_path):
+    mine = build_like(tmp_path, PY_SSL_DEFAULT_CIPHERS=1)
+    assert mine["_DEFAULT_CIPHERS"] == mine["_RESTRICTED_SERVER_CIPHERS"] == CPYTHONS_LIST
+    client = mine["PROTOCOL_TLS_CLIENT"]
+    assert client["minimum"] == int(swiftssl.TLSVersion.TLSv1_2)
+    assert "ECDHE-ECDSA-AES128-GCM-SHA256" in client["ciphers"]
+    assert "ECDHE-ECDSA-AES128-SHA" not in client["ciphers"]
+
+
 def test_a_build_with_openssl_suites_leaves_ciphers_and_lowest_version_to_openssl(tmp_path):
-    report = describe(sys.executable, tmp_path, prelude=FAKE_BUILD,
-                      FAKE_CONFIG_VARS=json.dumps({"PY_SSL_DEFAULT_CIPHERS": 2}))
-    mine, python_build = report["swiftssl"], report["ssl"]
+    mine = build_like(tmp_path, PY_SSL_DEFAULT_CIPHERS=2)
     assert mine["_DEFAULT_CIPHERS"] == mine["_RESTRICTED_SERVER_CIPHERS"] == "ALL:!COMPLEMENTOFDEFAULT:!eNULL"
     client = mine["PROTOCOL_TLS_CLIENT"]
     assert client["minimum"] == int(swiftssl.TLSVersion.MINIMUM_SUPPORTED)
     assert "ECDHE-ECDSA-AES128-SHA" in client["ciphers"]
-    assert "ECDHE-ECDSA-AES128-SHA" not in python_build["PROTOCOL_TLS_CLIENT"]["ciphers"]
 
 
 def test_a_build_with_its_own_cipher_string_applies_it_with_tls_1_2_at_least(tmp_path):
     own = "HIGH:!aNULL:!kRSA:!PSK:!SRP:!CAMELLIA:!ARIA"
-    report = describe(sys.executable, tmp_path, prelude=FAKE_BUILD, FAKE_CONFIG_VARS=json.dumps(
-        {"PY_SSL_DEFAULT_CIPHERS": 0, "PY_SSL_DEFAULT_CIPHER_STRING": f'"{own}"'}))  # quotes as pyconfig.h has them
+    mine = build_like(tmp_path, PY_SSL_DEFAULT_CIPHERS=0,
+                      PY_SSL_DEFAULT_CIPHER_STRING=f'"{own}"')  # quoted, as pyconfig.h has it
     stdlib_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     stdlib_context.set_ciphers(own)
-    mine = report["swiftssl"]
     assert mine["_DEFAULT_CIPHERS"] == mine["_RESTRICTED_SERVER_CIPHERS"] == own
     assert mine["PROTOCOL_TLS_CLIENT"]["ciphers"] == [cipher["name"] for cipher in stdlib_context.get_ciphers()]
     assert mine["PROTOCOL_TLS_CLIENT"]["minimum"] == int(swiftssl.TLSVersion.TLSv1_2)
@@ -172,5 +185,5 @@ def test_an_interpreter_whose_build_data_cannot_be_read_gets_cpythons_defaults(t
         raise ModuleNotFoundError("No module named '_sysconfigdata__linux_x86_64-linux-gnu'")
     sysconfig.get_config_var = _missing
     """)
-    assert report["swiftssl"]["_DEFAULT_CIPHERS"] == swiftssl._DEFAULT_CIPHERS
+    assert report["swiftssl"]["_DEFAULT_CIPHERS"] == CPYTHONS_LIST
     assert report["swiftssl"]["PROTOCOL_TLS_CLIENT"]["minimum"] == int(swiftssl.TLSVersion.TLSv1_2)
