@@ -25,6 +25,13 @@ class SSLObject:
     @classmethod
     def _create(cls, incoming, outgoing, server_side=False, server_hostname=None,
                 session=None, context=None):
+        # Checked first, as wrap_socket checks them: CPython validates wrap_bio's parameters so
+        # since the fix for CVE-2026-19553 (before it, 3.11.7's let a server take a hostname).
+        if server_side:
+            if server_hostname:
+                raise ValueError("server_hostname can only be specified in client mode")
+            if session is not None:
+                raise ValueError("session can only be specified in client mode")
         self = cls.__new__(cls)
         self._context = context
         self._bridge = None
