@@ -30,10 +30,16 @@ def get_protocol_name(protocol_code):
     return _PROTOCOL_NAMES.get(protocol_code, "<unknown>")
 
 
-class VerifyMode(_enum.IntEnum):
-    CERT_NONE = 0
-    CERT_OPTIONAL = 1
-    CERT_REQUIRED = 2
+# VerifyMode, VerifyFlags, AlertDescription and SSLErrorNumber too are made as ssl.py makes them
+# (_convert_), so that each release's enum module makes them as it makes the stdlib's: 3.11.2's
+# _convert_, for one, gives them a __reduce_ex__ by name that class statements do not get.
+VerifyMode = _enum.IntEnum._convert_(
+    "VerifyMode", __name__, lambda name: name.startswith("CERT_"),
+    source=_types.SimpleNamespace(
+        CERT_NONE=0,
+        CERT_OPTIONAL=1,
+        CERT_REQUIRED=2,
+    ))
 
 
 CERT_NONE = VerifyMode.CERT_NONE
@@ -51,14 +57,17 @@ class TLSVersion(_enum.IntEnum):
     MAXIMUM_SUPPORTED = -1
 
 
-class VerifyFlags(_enum.IntFlag):
-    VERIFY_DEFAULT = 0
-    VERIFY_CRL_CHECK_LEAF = 0x4
-    VERIFY_CRL_CHECK_CHAIN = 0x4 | 0x8
-    VERIFY_X509_STRICT = 0x20
-    VERIFY_ALLOW_PROXY_CERTS = 0x40
-    VERIFY_X509_TRUSTED_FIRST = 0x8000
-    VERIFY_X509_PARTIAL_CHAIN = 0x80000
+VerifyFlags = _enum.IntFlag._convert_(
+    "VerifyFlags", __name__, lambda name: name.startswith("VERIFY_"),
+    source=_types.SimpleNamespace(
+        VERIFY_DEFAULT=0,
+        VERIFY_CRL_CHECK_LEAF=0x4,
+        VERIFY_CRL_CHECK_CHAIN=0x4 | 0x8,
+        VERIFY_X509_STRICT=0x20,
+        VERIFY_ALLOW_PROXY_CERTS=0x40,
+        VERIFY_X509_TRUSTED_FIRST=0x8000,
+        VERIFY_X509_PARTIAL_CHAIN=0x80000,
+    ))
 
 
 globals().update(VerifyFlags.__members__)
@@ -92,53 +101,57 @@ Options = _enum.IntFlag._convert_(
 globals().update(Options.__members__)
 
 
-class AlertDescription(_enum.IntEnum):
-    """TLS alert numbers, for ``sni_callback`` return values."""
-
-    ALERT_DESCRIPTION_CLOSE_NOTIFY = 0
-    ALERT_DESCRIPTION_UNEXPECTED_MESSAGE = 10
-    ALERT_DESCRIPTION_BAD_RECORD_MAC = 20
-    ALERT_DESCRIPTION_RECORD_OVERFLOW = 22
-    ALERT_DESCRIPTION_DECOMPRESSION_FAILURE = 30
-    ALERT_DESCRIPTION_HANDSHAKE_FAILURE = 40
-    ALERT_DESCRIPTION_BAD_CERTIFICATE = 42
-    ALERT_DESCRIPTION_UNSUPPORTED_CERTIFICATE = 43
-    ALERT_DESCRIPTION_CERTIFICATE_REVOKED = 44
-    ALERT_DESCRIPTION_CERTIFICATE_EXPIRED = 45
-    ALERT_DESCRIPTION_CERTIFICATE_UNKNOWN = 46
-    ALERT_DESCRIPTION_ILLEGAL_PARAMETER = 47
-    ALERT_DESCRIPTION_UNKNOWN_CA = 48
-    ALERT_DESCRIPTION_ACCESS_DENIED = 49
-    ALERT_DESCRIPTION_DECODE_ERROR = 50
-    ALERT_DESCRIPTION_DECRYPT_ERROR = 51
-    ALERT_DESCRIPTION_PROTOCOL_VERSION = 70
-    ALERT_DESCRIPTION_INSUFFICIENT_SECURITY = 71
-    ALERT_DESCRIPTION_INTERNAL_ERROR = 80
-    ALERT_DESCRIPTION_USER_CANCELLED = 90
-    ALERT_DESCRIPTION_NO_RENEGOTIATION = 100
-    ALERT_DESCRIPTION_UNSUPPORTED_EXTENSION = 110
-    ALERT_DESCRIPTION_CERTIFICATE_UNOBTAINABLE = 111
-    ALERT_DESCRIPTION_UNRECOGNIZED_NAME = 112
-    ALERT_DESCRIPTION_BAD_CERTIFICATE_STATUS_RESPONSE = 113
-    ALERT_DESCRIPTION_BAD_CERTIFICATE_HASH_VALUE = 114
-    ALERT_DESCRIPTION_UNKNOWN_PSK_IDENTITY = 115
+# TLS alert numbers, for ``sni_callback`` return values.
+AlertDescription = _enum.IntEnum._convert_(
+    "AlertDescription", __name__, lambda name: name.startswith("ALERT_DESCRIPTION_"),
+    source=_types.SimpleNamespace(
+        ALERT_DESCRIPTION_CLOSE_NOTIFY=0,
+        ALERT_DESCRIPTION_UNEXPECTED_MESSAGE=10,
+        ALERT_DESCRIPTION_BAD_RECORD_MAC=20,
+        ALERT_DESCRIPTION_RECORD_OVERFLOW=22,
+        ALERT_DESCRIPTION_DECOMPRESSION_FAILURE=30,
+        ALERT_DESCRIPTION_HANDSHAKE_FAILURE=40,
+        ALERT_DESCRIPTION_BAD_CERTIFICATE=42,
+        ALERT_DESCRIPTION_UNSUPPORTED_CERTIFICATE=43,
+        ALERT_DESCRIPTION_CERTIFICATE_REVOKED=44,
+        ALERT_DESCRIPTION_CERTIFICATE_EXPIRED=45,
+        ALERT_DESCRIPTION_CERTIFICATE_UNKNOWN=46,
+        ALERT_DESCRIPTION_ILLEGAL_PARAMETER=47,
+        ALERT_DESCRIPTION_UNKNOWN_CA=48,
+        ALERT_DESCRIPTION_ACCESS_DENIED=49,
+        ALERT_DESCRIPTION_DECODE_ERROR=50,
+        ALERT_DESCRIPTION_DECRYPT_ERROR=51,
+        ALERT_DESCRIPTION_PROTOCOL_VERSION=70,
+        ALERT_DESCRIPTION_INSUFFICIENT_SECURITY=71,
+        ALERT_DESCRIPTION_INTERNAL_ERROR=80,
+        ALERT_DESCRIPTION_USER_CANCELLED=90,
+        ALERT_DESCRIPTION_NO_RENEGOTIATION=100,
+        ALERT_DESCRIPTION_UNSUPPORTED_EXTENSION=110,
+        ALERT_DESCRIPTION_CERTIFICATE_UNOBTAINABLE=111,
+        ALERT_DESCRIPTION_UNRECOGNIZED_NAME=112,
+        ALERT_DESCRIPTION_BAD_CERTIFICATE_STATUS_RESPONSE=113,
+        ALERT_DESCRIPTION_BAD_CERTIFICATE_HASH_VALUE=114,
+        ALERT_DESCRIPTION_UNKNOWN_PSK_IDENTITY=115,
+    ))
 
 
 globals().update(AlertDescription.__members__)
 
 
-class SSLErrorNumber(_enum.IntEnum):
-    """The first argument (errno) of SSLError and its subclasses."""
-
-    SSL_ERROR_SSL = 1
-    SSL_ERROR_WANT_READ = 2
-    SSL_ERROR_WANT_WRITE = 3
-    SSL_ERROR_WANT_X509_LOOKUP = 4
-    SSL_ERROR_SYSCALL = 5
-    SSL_ERROR_ZERO_RETURN = 6
-    SSL_ERROR_WANT_CONNECT = 7
-    SSL_ERROR_EOF = 8
-    SSL_ERROR_INVALID_ERROR_CODE = 10
+# The first argument (errno) of SSLError and its subclasses.
+SSLErrorNumber = _enum.IntEnum._convert_(
+    "SSLErrorNumber", __name__, lambda name: name.startswith("SSL_ERROR_"),
+    source=_types.SimpleNamespace(
+        SSL_ERROR_SSL=1,
+        SSL_ERROR_WANT_READ=2,
+        SSL_ERROR_WANT_WRITE=3,
+        SSL_ERROR_WANT_X509_LOOKUP=4,
+        SSL_ERROR_SYSCALL=5,
+        SSL_ERROR_ZERO_RETURN=6,
+        SSL_ERROR_WANT_CONNECT=7,
+        SSL_ERROR_EOF=8,
+        SSL_ERROR_INVALID_ERROR_CODE=10,
+    ))
 
 
 globals().update(SSLErrorNumber.__members__)

@@ -5,11 +5,15 @@ membership.
 """
 
 import enum
+import json
 import ssl
+import sys
 
 import pytest
 
 import swiftssl
+
+from child_support import run_under, system_interpreter_where
 
 # DESIGN.md section 1 names these explicitly.
 APP_ENGINE_CONSTANTS = ["PROTOCOL_SSLv23", "PROTOCOL_TLS", "PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1",
@@ -98,3 +102,34 @@ def test_has_pha_is_there_on_every_version_as_314_has_it():
     it 3.14's test_ssl.py could not even be imported with swiftssl as ssl."""
     from swiftssl import _ssl
     assert swiftssl.HAS_PHA is True and _ssl.HAS_PHA is True and "HAS_PHA" in swiftssl.__all__
+
+
+ENUM_SHAPES = """
+    import json, pickle, ssl, swiftssl
+    NAMES = ("VerifyMode", "VerifyFlags", "AlertDescription", "SSLErrorNumber", "_SSLMethod", "TLSVersion")
+
+    def shape(module, name):
+        enum = getattr(module, name)
+        return {"attributes": sorted(key for key in vars(enum) if not key.startswith("_member")),
+                "members": [[member.name, int(member)] for member in enum],
+                "pickled": all(pickle.loads(pickle.dumps(member)) is member for member in enum)}
+
+    print(json.dumps({module.__name__: {name: shape(module, name) for name in NAMES}
+                      for module in (swiftssl, ssl)}))
+"""
+
+
+@pytest.mark.parametrize("interpreter", ["this", "system"])
+def test_enums_are_made_as_each_releases_ssl_makes_them(interpreter, tmp_path):
+    """With each release's own enum module (ssl.py's _convert_): Debian 12's 3.11.2, for one,
+    gives _convert_'s enums a __reduce_ex__ by name, and its test_ssl compares."""
+    if interpreter == "system":
+        interpreter = system_interpreter_where("print(True)")
+        if interpreter is None:
+            pytest.skip("no system interpreter of 3.11 or later")
+    else:
+        interpreter = sys.executable
+    completed = run_under(interpreter, ENUM_SHAPES, tmp_path)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(completed.stdout)
+    assert report["swiftssl"] == report["ssl"]

@@ -12,7 +12,6 @@ project's machines): swiftssl and that interpreter's stdlib, side by side, in on
 import json
 import os
 import ssl
-import subprocess
 import sys
 import textwrap
 
@@ -20,9 +19,9 @@ import pytest
 
 import swiftssl
 
+from child_support import run_under, system_interpreter_where
 from peer_support import OpenSSLServer
 
-PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(swiftssl.__file__))
 # CPython's own list (Modules/_ssl.c, PY_SSL_DEFAULT_CIPHERS 1).
 CPYTHONS_LIST = "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
 
@@ -79,35 +78,16 @@ FAKE_BUILD = """
 
 def describe(interpreter, tmp_path, *arguments, prelude="", **environment):
     """Runs DESCRIBE under `interpreter` with only this swiftssl package added to its path."""
-    (tmp_path / "path").mkdir(exist_ok=True)
-    link = tmp_path / "path" / "swiftssl"
-    if not link.exists():
-        link.symlink_to(PACKAGE_DIRECTORY)
-    program = textwrap.dedent(DESCRIBE.format(prelude=textwrap.indent(textwrap.dedent(prelude), "    ").strip()))
-    env = dict(os.environ, PYTHONPATH=str(tmp_path / "path"), **environment)
-    completed = subprocess.run([interpreter, "-s", "-c", program, *map(str, arguments)],
-                               capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
+    program = textwrap.dedent(DESCRIBE).format(prelude=textwrap.dedent(prelude).strip())
+    completed = run_under(interpreter, program, tmp_path, *arguments, **environment)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout)
 
 
-def interpreter_built_with_openssl_suites():
-    """An interpreter of 3.11 or later built with --with-ssl-default-suites=openssl, or None."""
-    for candidate in ("/usr/bin/python3.11", "/usr/bin/python3.12", "/usr/bin/python3.13", "/usr/bin/python3"):
-        if not os.access(candidate, os.X_OK):
-            continue
-        probe = subprocess.run(
-            [candidate, "-s", "-c", "import sys, sysconfig; print(sys.version_info >= (3, 11) and "
-             "sysconfig.get_config_var('PY_SSL_DEFAULT_CIPHERS') == 2)"],
-            capture_output=True, text=True, timeout=30)
-        if probe.stdout.strip() == "True":
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
 def openssl_suites_interpreter():
-    interpreter = interpreter_built_with_openssl_suites()
+    interpreter = system_interpreter_where(
+        "import sysconfig; print(sysconfig.get_config_var('PY_SSL_DEFAULT_CIPHERS') == 2)")
     if interpreter is None:
         pytest.skip("no interpreter built with --with-ssl-default-suites=openssl (Debian's python3.11)")
     return interpreter

@@ -7,13 +7,12 @@ interpreter that has the fix where one is installed (Debian 12's python3.11 back
 
 import json
 import os
-import subprocess
-import textwrap
 
 import pytest
 
 import swiftssl
 
+from child_support import run_under, system_interpreter_where
 from memory_pair_support import memory_handshake
 
 SERVER_HOSTNAME = "server_hostname can only be specified in client mode"
@@ -63,16 +62,6 @@ def environment(tmp_path, server_cert, root_ca):
             "TESTS_DIRECTORY": os.path.dirname(os.path.abspath(__file__))}
 
 
-def run(interpreter, tmp_path, environment):
-    (tmp_path / "path").mkdir()
-    (tmp_path / "path" / "swiftssl").symlink_to(os.path.dirname(os.path.abspath(swiftssl.__file__)))
-    completed = subprocess.run([interpreter, "-s", "-c", textwrap.dedent(PROGRAM)], capture_output=True,
-                               text=True, timeout=60, cwd=tmp_path,
-                               env=dict(os.environ, PYTHONPATH=str(tmp_path / "path"), **environment))
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout)
-
-
 def test_a_server_end_takes_no_hostname_and_no_session(server_cert, root_ca):
     server = swiftssl.SSLContext(swiftssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(server_cert.chain_pem, server_cert.key_pem)  # PEM content, in memory
@@ -89,27 +78,19 @@ def test_a_server_end_takes_no_hostname_and_no_session(server_cert, root_ca):
                 context.wrap_bio(swiftssl.MemoryBIO(), swiftssl.MemoryBIO(), server_side=True, **arguments)
 
 
-def interpreter_with_the_fix():
-    """An interpreter whose stdlib SSLObject._create checks a server end's parameters, or None."""
-    for candidate in ("/usr/bin/python3.11", "/usr/bin/python3.12", "/usr/bin/python3.13", "/usr/bin/python3"):
-        if os.access(candidate, os.X_OK):
-            probe = subprocess.run([candidate, "-s", "-c", textwrap.dedent("""
-                import ssl
-                try:  # 3.11.7's takes it silently
-                    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).wrap_bio(
-                        ssl.MemoryBIO(), ssl.MemoryBIO(), server_side=True, server_hostname="x")
-                except ValueError:
-                    print(True)
-                """)], capture_output=True, text=True, timeout=30)
-            if probe.stdout.strip() == "True":
-                return candidate
-    return None
-
-
 def test_wrap_bio_refuses_what_a_fixed_stdlib_refuses(tmp_path, environment):
-    interpreter = interpreter_with_the_fix()
+    interpreter = system_interpreter_where("""
+        import ssl
+        try:  # 3.11.7's takes it silently
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).wrap_bio(
+                ssl.MemoryBIO(), ssl.MemoryBIO(), server_side=True, server_hostname="x")
+        except ValueError:
+            print(True)
+        """)
     if interpreter is None:
         pytest.skip("no interpreter whose ssl has the CVE-2026-19553 checks in SSLObject._create")
-    report = run(interpreter, tmp_path, environment)
+    completed = run_under(interpreter, PROGRAM, tmp_path, **environment)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(completed.stdout)
     assert report["swiftssl"] == report["ssl"]
     assert report["ssl"]["client context, session"] == ["ValueError", SESSION]
