@@ -86,6 +86,15 @@ class RecordingResult(unittest.TestResult):
                 outcome, f"{subtest}: " + self._exc_info_to_string(err, test))
 
 
+def flatten(suite):
+    """The test cases of a unittest suite, nested suites opened."""
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            yield from flatten(item)
+        else:
+            yield item
+
+
 def run_recorded(tests, out):
     """Runs `tests` (a suite), appending one line listing their ids and then each outcome to
     the file `out`. A top-level TestSuite.run also runs setUpModule and the module cleanups."""

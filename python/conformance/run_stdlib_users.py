@@ -26,8 +26,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -P leaves it off
 from child_runs import (  # noqa: E402
-    OUTCOMES, ChildRun, argument_parser, install_swiftssl, last_line, read_records, run_children,
-    run_main, run_recorded)
+    OUTCOMES, ChildRun, argument_parser, flatten, install_swiftssl, last_line, read_records,
+    run_children, run_main, run_recorded)
 
 MODULES = [
     "test.test_ftplib",
@@ -49,14 +49,6 @@ FAILING = ("failed", "errors")
 
 
 # -- the child: one module, one line of JSON per test ------------------------------------------
-def _flatten(suite):
-    for item in suite:
-        if isinstance(item, unittest.TestSuite):
-            yield from _flatten(item)
-        else:
-            yield item
-
-
 def _child(arguments):
     if not arguments.stdlib:
         install_swiftssl()
@@ -67,7 +59,7 @@ def _child(arguments):
     module = importlib.import_module(arguments.child)
     if not arguments.stdlib and getattr(module, "ssl", None) not in (None, sys.modules["swiftssl"]):
         raise RuntimeError(f"{arguments.child} did not pick up swiftssl as ssl")
-    tests = list(_flatten(unittest.defaultTestLoader.loadTestsFromModule(module)))
+    tests = list(flatten(unittest.defaultTestLoader.loadTestsFromModule(module)))
     if arguments.only:
         tests = [test for test in tests if test.id() in arguments.only]
     run_recorded(unittest.TestSuite(tests), arguments.out)
