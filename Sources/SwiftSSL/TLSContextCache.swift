@@ -91,9 +91,11 @@ public final class TLSContextCache {
         digest.add(integer: configuration.verifyMode?.rawValue ?? -1)
         digest.add(integer: configuration.checkHostname.map { $0 ? 1 : 0 } ?? -1)
         digest.add(text: configuration.ciphers)
-        // What a new context starts with, should a program change it between two lookups.
+        // What a new context starts with (TLSContext.configureDefaults reads these two), should a
+        // program change DefaultCipherSuites.current between two lookups.
         let defaults = DefaultCipherSuites.current
-        digest.add(text: defaults == .openssl ? "defaults:openssl" : "defaults:" + defaults.cipherString)
+        digest.add(text: defaults.appliedCipherString)
+        digest.add(integer: defaults.minimumVersion?.rawValue ?? 0)  // 0: no version has it
         digest.add(bytes: loaded.certificateBytes)
         digest.add(bytes: loaded.keyBytes)
         switch configuration.trustRoots {

@@ -78,6 +78,10 @@ final class DefaultCipherSuitesTests: XCTestCase {
         let underOpenSSL = try cache.context(for: configuration)
         XCTAssertFalse(underPython === underOpenSSL)
         XCTAssertEqual(underOpenSSL.minimumVersion, .minimumSupported)
+        DefaultCipherSuites.current = .custom(DefaultCipherSuites.openssl.cipherString)
+        let underTheSameString = try cache.context(for: configuration)
+        XCTAssertFalse(underTheSameString === underOpenSSL, "the same string, applied with a TLS 1.2 floor")
+        XCTAssertEqual(underTheSameString.minimumVersion, .tlsv1_2)
         DefaultCipherSuites.current = .python
         XCTAssertTrue(underPython === (try cache.context(for: configuration)))
     }
