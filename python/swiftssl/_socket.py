@@ -16,6 +16,7 @@ from ._session import SSLSession, _set_session, _channel_binding
 from ._certificate_object import _der_list
 from ._context import _encode_hostname
 from ._socket_connection import _socket_timeout
+from ._sslobject import _refuse_client_arguments
 
 
 class SSLSocket(_socket.socket):
@@ -36,11 +37,7 @@ class SSLSocket(_socket.socket):
                 suppress_ragged_eofs=True, server_hostname=None, context=None, session=None):
         if sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_TYPE) != _socket.SOCK_STREAM:
             raise NotImplementedError("only stream sockets are supported")
-        if server_side:
-            if server_hostname:
-                raise ValueError("server_hostname can only be specified in client mode")
-            if session is not None:
-                raise ValueError("session can only be specified in client mode")
+        _refuse_client_arguments(server_side, server_hostname, session)
         if context.check_hostname and not server_hostname:
             raise ValueError("check_hostname requires server_hostname")
 

@@ -10,6 +10,16 @@ from ._session import SSLSession, _set_session, _channel_binding
 from ._certificate_object import _der_list
 
 
+def _refuse_client_arguments(server_side, server_hostname, session):
+    """A server end takes neither a hostname to ask for nor a session to resume (ValueError), as
+    ssl.py checks for wrap_socket and wrap_bio."""
+    if server_side:
+        if server_hostname:
+            raise ValueError("server_hostname can only be specified in client mode")
+        if session is not None:
+            raise ValueError("session can only be specified in client mode")
+
+
 class SSLObject:
     """TLS over two MemoryBIOs, for callers that move the bytes themselves (asyncio)."""
 
@@ -27,11 +37,7 @@ class SSLObject:
                 session=None, context=None):
         # Checked first, as wrap_socket checks them: CPython validates wrap_bio's parameters so
         # since the fix for CVE-2026-19553 (before it, 3.11.7's let a server take a hostname).
-        if server_side:
-            if server_hostname:
-                raise ValueError("server_hostname can only be specified in client mode")
-            if session is not None:
-                raise ValueError("session can only be specified in client mode")
+        _refuse_client_arguments(server_side, server_hostname, session)
         self = cls.__new__(cls)
         self._context = context
         self._bridge = None
